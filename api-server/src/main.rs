@@ -1,0 +1,2 @@
+//! Entry point of the `api-server` binary.
+fn main() {}

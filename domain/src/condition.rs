@@ -1,0 +1,184 @@
+//! The condition a user must meet to claim an event's rewards.
+//!
+//! In YAML it is a one-of object with exactly one key, like a Kubernetes
+//! volume source: `condition: {loginStreak: {days: 7}}`. The same JSON shape
+//! is stored in `events.condition`; `{}` (or no `condition`) means none.
+//!
+//! Adding a kind: add its field to [`ConditionSpec`], its variant to
+//! [`ConditionKind`] (and the match in `kind`), and one evaluator file in
+//! the API server's claim module.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `loginStreak` and `loginDays` parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DaysCondition {
+    /// Number of local days (event time zone); at least 1.
+    #[schemars(range(min = 1))]
+    pub days: u32,
+}
+
+/// `referrals` parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralsCondition {
+    /// Invitees who signed up with the user's invite code inside the event
+    /// window; at least 1.
+    #[schemars(range(min = 1))]
+    pub count: u32,
+}
+
+/// `profileComplete` has no parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileCompleteCondition {}
+
+/// The condition as written in the CRD: at most one field set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConditionSpec {
+    /// A run of `days` consecutive local days, each with at least one login,
+    /// inside the event window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_streak: Option<DaysCondition>,
+    /// At least `days` distinct local days with a login inside the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_days: Option<DaysCondition>,
+    /// At least `count` invitees signed up with the user's code inside the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrals: Option<ReferralsCondition>,
+    /// Nickname, bio and profile image URL all set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_complete: Option<ProfileCompleteCondition>,
+}
+
+/// The condition as the domain sees it: exactly one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionKind {
+    /// Anyone may claim while the event is active.
+    None,
+    LoginStreak {
+        days: u32,
+    },
+    LoginDays {
+        days: u32,
+    },
+    Referrals {
+        count: u32,
+    },
+    ProfileComplete,
+}
+
+/// Why a [`ConditionSpec`] is not a valid condition.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConditionError {
+    #[error("condition must set exactly one kind, found {0}")]
+    SeveralKinds(usize),
+    #[error("condition.{0} must be at least 1")]
+    BelowOne(&'static str),
+}
+
+impl ConditionSpec {
+    /// Validates the one-of and the minimums, yielding the single kind.
+    pub fn kind(&self) -> Result<ConditionKind, ConditionError> {
+        let set = [
+            self.login_streak.is_some(),
+            self.login_days.is_some(),
+            self.referrals.is_some(),
+            self.profile_complete.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count();
+        if set > 1 {
+            return Err(ConditionError::SeveralKinds(set));
+        }
+        let kind = match self {
+            Self {
+                login_streak: Some(c),
+                ..
+            } => ConditionKind::LoginStreak { days: c.days },
+            Self {
+                login_days: Some(c), ..
+            } => ConditionKind::LoginDays { days: c.days },
+            Self {
+                referrals: Some(c), ..
+            } => ConditionKind::Referrals { count: c.count },
+            Self {
+                profile_complete: Some(_),
+                ..
+            } => ConditionKind::ProfileComplete,
+            _ => ConditionKind::None,
+        };
+        match kind {
+            ConditionKind::LoginStreak { days: 0 } => Err(ConditionError::BelowOne("loginStreak.days")),
+            ConditionKind::LoginDays { days: 0 } => Err(ConditionError::BelowOne("loginDays.days")),
+            ConditionKind::Referrals { count: 0 } => Err(ConditionError::BelowOne("referrals.count")),
+            kind => Ok(kind),
+        }
+    }
+}
+
+impl ConditionKind {
+    /// Short name used in printer columns and API responses.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::LoginStreak { .. } => "loginStreak",
+            Self::LoginDays { .. } => "loginDays",
+            Self::Referrals { .. } => "referrals",
+            Self::ProfileComplete => "profileComplete",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> ConditionSpec {
+        serde_json::from_str(json).expect("valid condition JSON")
+    }
+
+    #[test]
+    fn empty_object_is_none() {
+        assert_eq!(parse("{}").kind(), Ok(ConditionKind::None));
+    }
+
+    #[test]
+    fn one_key_gives_its_kind() {
+        assert_eq!(
+            parse(r#"{"loginStreak":{"days":7}}"#).kind(),
+            Ok(ConditionKind::LoginStreak { days: 7 })
+        );
+        assert_eq!(
+            parse(r#"{"profileComplete":{}}"#).kind(),
+            Ok(ConditionKind::ProfileComplete)
+        );
+        assert_eq!(
+            parse(r#"{"referrals":{"count":3}}"#).kind(),
+            Ok(ConditionKind::Referrals { count: 3 })
+        );
+    }
+
+    #[test]
+    fn two_keys_are_rejected() {
+        let spec = parse(r#"{"loginDays":{"days":2},"referrals":{"count":1}}"#);
+        assert_eq!(spec.kind(), Err(ConditionError::SeveralKinds(2)));
+    }
+
+    #[test]
+    fn zero_is_rejected() {
+        assert_eq!(
+            parse(r#"{"loginDays":{"days":0}}"#).kind(),
+            Err(ConditionError::BelowOne("loginDays.days"))
+        );
+    }
+
+    #[test]
+    fn unknown_kind_is_a_parse_error() {
+        assert!(serde_json::from_str::<ConditionSpec>(r#"{"purchases":{"count":1}}"#).is_err());
+    }
+}
