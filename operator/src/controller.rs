@@ -1,0 +1,1 @@
+//! In-cluster controllers: finalizers, status via server-side apply, Kubernetes Events.

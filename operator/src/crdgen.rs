@@ -1,0 +1,1 @@
+//! Renders the CRD YAML that crds/ holds.

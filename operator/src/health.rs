@@ -1,0 +1,1 @@
+//! The /healthz, /readyz and /metrics listener.

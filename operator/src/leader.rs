@@ -1,0 +1,1 @@
+//! Leader election with a Lease, so only one replica reconciles.

@@ -1,0 +1,16 @@
+//! The liveops operator: reconciles Event and Reward custom resources into
+//! PostgreSQL and moves each Event through its phases on time.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod controller;
+pub mod crdgen;
+pub mod error;
+pub mod health;
+pub mod leader;
+pub mod metrics;
+pub mod projection;
+pub mod reconcile;
+pub mod schedule;
+pub mod source;
+pub mod telemetry;

@@ -1,0 +1,1 @@
+//! Prometheus metrics: reconciles, failures, durations, phases.

@@ -1,0 +1,1 @@
+//! What goes into PostgreSQL: idempotent upserts and soft deletes of events and rewards.

@@ -1,0 +1,1 @@
+//! Phase from time: pure functions over an Event spec and an instant.

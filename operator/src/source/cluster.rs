@@ -1,0 +1,1 @@
+//! The in-cluster source: watches Events and Rewards through the Kubernetes API.

@@ -1,0 +1,1 @@
+//! The manifests-directory source: `operator --manifests DIR`, no cluster needed.

@@ -1,0 +1,3 @@
+//! Where Event and Reward objects come from: a cluster or a manifests directory.
+pub mod cluster;
+pub mod manifests;
