@@ -1,0 +1,56 @@
+"""The Dockerfile builds each binary with --locked --release into a distroless non-root image,
+and the chart's appVersion (the default image tag) follows the workspace version."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from conftest import CHART_DIR, REPO_ROOT
+
+DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
+
+
+def stages() -> dict[str, list[str]]:
+    """Instructions of each named stage (continuation lines joined)."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    named, current = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        match = re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.IGNORECASE)
+        if match:
+            current = match.group(2) or match.group(1)
+            named[current] = [line]
+        elif current and line and not line.startswith("#"):
+            named[current].append(line)
+    return named
+
+
+def test_each_binary_has_a_distroless_nonroot_target_holding_only_the_binary():
+    all_stages = stages()
+    for binary, port in (("api-server", "8080"), ("operator", "8081")):
+        final = all_stages[binary]
+        assert final[0].startswith("FROM gcr.io/distroless/cc-debian12:nonroot"), final[0]
+        copies = [line for line in final if line.startswith("COPY")]
+        assert copies == [f"COPY --from=build-{binary} /out/{binary} /usr/local/bin/{binary}"]
+        assert "USER 65532:65532" in final
+        assert f'ENTRYPOINT ["/usr/local/bin/{binary}"]' in final
+        assert f"EXPOSE {port}" in final
+        build = " ".join(all_stages[f"build-{binary}"])
+        assert f"cargo build --locked --release -p {binary}" in build
+
+
+def test_the_image_user_is_the_one_the_chart_runs_as():
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    assert values["apiServer"]["image"]["repository"].endswith("/api-server")
+    assert values["operator"]["image"]["repository"].endswith("/operator")
+    helpers = (CHART_DIR / "templates" / "_helpers.tpl").read_text()
+    assert helpers.count("runAsUser: 65532") == 2
+
+
+def test_chart_app_version_is_the_workspace_version():
+    workspace = tomllib.loads((REPO_ROOT / "Cargo.toml").read_text())
+    chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    assert chart["appVersion"] == workspace["workspace"]["package"]["version"]
