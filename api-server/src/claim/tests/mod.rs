@@ -1,0 +1,7 @@
+//! Tests of the claim transaction and the condition kinds against a real
+//! PostgreSQL, with rows inserted directly (no HTTP).
+
+mod conditions;
+mod fixtures;
+mod races;
+mod transaction;
