@@ -1,0 +1,82 @@
+//! The Event controller's reconcile: finalizer, status, Kubernetes Events, requeue.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use kube::{
+    Api, ResourceExt,
+    runtime::{
+        controller::Action,
+        events::EventType,
+        finalizer::{Event as Finalizer, finalizer},
+    },
+};
+use liveops_domain::crd::{Event, EventPhase};
+
+use super::{
+    Context, FINALIZER, object_key,
+    status::{apply_status, namespace_of, record, requeue_at},
+};
+use crate::{
+    error::{Error, Result},
+    reconcile,
+};
+
+/// Reconciles one Event: projects it into Postgres, writes its status and
+/// requeues at its next phase boundary; on deletion soft-deletes its rows.
+pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile_started("Event");
+    let key = object_key(event.as_ref());
+    let api: Api<Event> = Api::namespaced(ctx.client.clone(), &namespace_of(event.as_ref())?);
+    let action = finalizer(&api, FINALIZER, event, |step| async {
+        match step {
+            Finalizer::Apply(event) => apply(&api, &event, &ctx).await,
+            Finalizer::Cleanup(event) => cleanup(&event, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|error| Error::Finalizer(Box::new(error)))?;
+    ctx.succeeded(&key);
+    Ok(action)
+}
+
+async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action> {
+    let now = Utc::now();
+    let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
+    let current = event.status.as_ref();
+    apply_status(api, event, current, &outcome.status).await?;
+
+    let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
+    ctx.metrics.set_phase("Event", &object_key(event), phase.as_str());
+    let previous = current.and_then(|status| status.phase);
+    if previous != Some(phase) {
+        let note = match previous {
+            Some(previous) => format!("phase {previous} -> {phase}"),
+            None => format!("phase {phase}"),
+        };
+        let type_ = if phase == EventPhase::Invalid { EventType::Warning } else { EventType::Normal };
+        // The reason is the phase itself: the recorder folds repeats of one
+        // reason into a series, so "Active" and "Ended" stay distinct.
+        record(ctx, event, type_, phase.as_str(), "PhaseChange", note).await;
+    }
+    if !outcome.problems.is_empty() && outcome_changed_problems(event, &outcome.problems) {
+        let note = outcome.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        record(ctx, event, EventType::Warning, "InvalidSpec", "Validate", note).await;
+    }
+    tracing::debug!(event = %event.name_any(), %phase, next = ?outcome.requeue_at, "event reconciled");
+    Ok(requeue_at(outcome.requeue_at, now))
+}
+
+/// Whether the spec problems are news: reported once per generation, not
+/// on every requeue.
+fn outcome_changed_problems(event: &Event, _problems: &[liveops_domain::crd::SpecProblem]) -> bool {
+    let observed = event.status.as_ref().and_then(|status| status.observed_generation);
+    observed != event.metadata.generation
+}
+
+async fn cleanup(event: &Event, ctx: &Context) -> Result<Action> {
+    reconcile::cleanup_event(&ctx.db, event).await?;
+    ctx.metrics.forget("Event", &object_key(event));
+    tracing::info!(event = %event.name_any(), "event deleted: rows soft-deleted");
+    Ok(Action::await_change())
+}

@@ -1,0 +1,1 @@
+//! Mock API server for controller tests.

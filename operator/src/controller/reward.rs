@@ -1,0 +1,85 @@
+//! The Reward controller's reconcile: finalizer, status, Kubernetes Events.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use kube::{
+    Api, ResourceExt,
+    runtime::{
+        controller::Action,
+        events::EventType,
+        finalizer::{Event as Finalizer, finalizer},
+    },
+};
+use liveops_domain::crd::{ConditionStatus, Reward, StatusCondition};
+
+use super::{
+    Context, FINALIZER, object_key,
+    status::{apply_status, namespace_of, record},
+};
+use crate::{
+    error::{Error, Result},
+    reconcile,
+};
+
+/// Safety-net resync of a Reward's `claimed`/`remaining`. Claims normally
+/// trigger a reconcile within seconds (see `source::cluster`); this only
+/// covers a missed change.
+const REWARD_RESYNC: Duration = Duration::from_secs(300);
+
+/// Reconciles one Reward: projects it into Postgres (unless its Event is
+/// missing), writes `claimed`/`remaining` and the Ready condition; on
+/// deletion soft-deletes its row.
+pub async fn reconcile_reward(reward: Arc<Reward>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile_started("Reward");
+    let key = object_key(reward.as_ref());
+    let api: Api<Reward> = Api::namespaced(ctx.client.clone(), &namespace_of(reward.as_ref())?);
+    let action = finalizer(&api, FINALIZER, reward, |step| async {
+        match step {
+            Finalizer::Apply(reward) => apply(&api, &reward, &ctx).await,
+            Finalizer::Cleanup(reward) => cleanup(&reward, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|error| Error::Finalizer(Box::new(error)))?;
+    ctx.succeeded(&key);
+    Ok(action)
+}
+
+async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Action> {
+    let outcome = reconcile::reconcile_reward(&ctx.db, reward, Utc::now()).await?;
+    let current = reward.status.as_ref();
+    apply_status(api, reward, current, &outcome.status).await?;
+
+    let ready = ready_condition(&outcome.status.conditions);
+    let ready_reason = ready.map_or("Unknown", |ready| ready.reason.as_str());
+    ctx.metrics.set_phase("Reward", &object_key(reward), ready_label(ready));
+    let previous = current.and_then(|status| ready_condition(&status.conditions));
+    if let Some(ready) = ready
+        && previous.map(|previous| (&previous.status, &previous.reason)) != Some((&ready.status, &ready.reason))
+    {
+        let type_ = if ready.status == ConditionStatus::True { EventType::Normal } else { EventType::Warning };
+        record(ctx, reward, type_, ready_reason, "Sync", ready.message.clone()).await;
+    }
+    Ok(Action::requeue(REWARD_RESYNC))
+}
+
+fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {
+    conditions.iter().find(|condition| condition.type_ == "Ready")
+}
+
+/// Rewards have no phase; the gauge counts them by Ready status instead.
+fn ready_label(ready: Option<&StatusCondition>) -> &'static str {
+    match ready.map(|ready| ready.status) {
+        Some(ConditionStatus::True) => "Ready",
+        Some(ConditionStatus::False) => "NotReady",
+        Some(ConditionStatus::Unknown) | None => "Unknown",
+    }
+}
+
+async fn cleanup(reward: &Reward, ctx: &Context) -> Result<Action> {
+    reconcile::cleanup_reward(&ctx.db, reward).await?;
+    ctx.metrics.forget("Reward", &object_key(reward));
+    tracing::info!(reward = %reward.name_any(), "reward deleted: row soft-deleted");
+    Ok(Action::await_change())
+}
