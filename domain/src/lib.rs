@@ -4,6 +4,7 @@
 
 pub mod claim_policy;
 pub mod condition;
+pub mod crd;
 
 pub use claim_policy::ClaimFrequency;
 pub use condition::{ConditionKind, ConditionSpec};

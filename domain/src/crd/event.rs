@@ -1,0 +1,141 @@
+//! The `Event` custom resource: a time-boxed reward event (DESIGN.md, "Custom resources").
+
+use chrono::{DateTime, Utc};
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::{EventPhase, StatusCondition};
+use crate::{ClaimFrequency, ConditionSpec};
+
+/// Desired state of an Event: its window, its condition and its claim policy.
+///
+/// The object name is the event's unique name (the seed's "event name is unique").
+#[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "liveops.dev",
+    version = "v1alpha1",
+    kind = "Event",
+    namespaced,
+    status = "EventStatus",
+    shortname = "lev",
+    category = "liveops",
+    derive = "PartialEq",
+    doc = "A time-boxed reward event: users who meet its condition inside [startsAt, endsAt) may claim its Rewards.",
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase", description = "Lifecycle phase"),
+    printcolumn(name = "Starts", type_ = "date", json_path = ".spec.startsAt", description = "Start of the window"),
+    printcolumn(name = "Ends", type_ = "date", json_path = ".spec.endsAt", description = "End of the window (exclusive)"),
+    printcolumn(name = "Condition", type_ = "string", json_path = ".spec.condition", description = "What a user must do"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(
+    validation = Rule::new("self.endsAt > self.startsAt")
+        .message("endsAt must be after startsAt")
+        .field_path(".endsAt")
+        .reason(Reason::FieldValueInvalid),
+    validation = Rule::new(
+        "!has(self.condition) || !has(self.condition.loginStreak) || \
+         self.endsAt - self.startsAt >= duration(string(self.condition.loginStreak.days * 24 - 1) + 'h')"
+    )
+        .message("condition.loginStreak.days does not fit inside [startsAt, endsAt)")
+        .field_path(".condition.loginStreak.days")
+        .reason(Reason::FieldValueInvalid),
+    validation = Rule::new(
+        "!has(self.condition) || !has(self.condition.loginDays) || \
+         self.endsAt - self.startsAt >= duration(string(self.condition.loginDays.days * 24 - 1) + 'h')"
+    )
+        .message("condition.loginDays.days does not fit inside [startsAt, endsAt)")
+        .field_path(".condition.loginDays.days")
+        .reason(Reason::FieldValueInvalid),
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventSpec {
+    /// Name shown to players.
+    pub display_name: String,
+    /// Longer text shown to players.
+    #[serde(default)]
+    pub description: String,
+    /// Start of the event window (RFC 3339, inclusive): the event becomes
+    /// Active at exactly this instant.
+    pub starts_at: DateTime<Utc>,
+    /// End of the event window (RFC 3339, exclusive): the event is Ended at
+    /// exactly this instant. Must be after startsAt.
+    pub ends_at: DateTime<Utc>,
+    /// IANA time zone name (e.g. `Asia/Seoul`) that defines a "day" for
+    /// streaks, distinct login days and Daily/Weekly claim periods.
+    #[serde(default = "default_time_zone")]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$')")
+        .message("timeZone must be an IANA zone name such as UTC or Asia/Seoul")
+        .reason(Reason::FieldValueInvalid))]
+    #[schemars(length(min = 1, max = 64))]
+    pub time_zone: String,
+    /// What a user must have done to claim: an object with at most one key
+    /// (`loginStreak`, `loginDays`, `referrals`, `profileComplete`). Absent
+    /// or `{}` means anyone may claim while the event is Active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(
+        validation = Rule::new(
+            "[has(self.loginStreak), has(self.loginDays), has(self.referrals), has(self.profileComplete)]\
+             .filter(k, k).size() <= 1"
+        )
+            .message("condition must set at most one kind")
+            .reason(Reason::FieldValueInvalid),
+        validation = Rule::new(
+            "(!has(self.loginStreak) || self.loginStreak.days >= 1) && \
+             (!has(self.loginDays) || self.loginDays.days >= 1) && \
+             (!has(self.referrals) || self.referrals.count >= 1)"
+        )
+            .message("condition counts (days, count) must be at least 1")
+            .reason(Reason::FieldValueInvalid),
+    )]
+    pub condition: Option<ConditionSpec>,
+    /// How often one user may claim each reward of this event.
+    #[serde(default)]
+    pub claim_policy: ClaimPolicy,
+    /// Pause claims without deleting the event.
+    #[serde(default)]
+    pub suspend: bool,
+    /// Cap on successful claims across all users and rewards of this event
+    /// (absent = no cap); at least 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1").message("maxClaims must be at least 1"))]
+    #[schemars(range(min = 1))]
+    pub max_claims: Option<i32>,
+}
+
+fn default_time_zone() -> String {
+    "UTC".to_owned()
+}
+
+/// How often one user may claim.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimPolicy {
+    /// `Once` for the whole event (default), `Daily` (per local day) or
+    /// `Weekly` (per ISO week, local time).
+    #[serde(default)]
+    pub frequency: ClaimFrequency,
+}
+
+/// Observed state of an Event, written by the operator.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventStatus {
+    /// Scheduled, Active, Ended, Suspended or Invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<EventPhase>,
+    /// `metadata.generation` of the spec this status reflects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Observations; `Ready` with reasons such as `Synced`, `InvalidSpec`,
+    /// `DatabaseUnavailable`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<StatusCondition>,
+    /// The next instant the phase changes (startsAt or endsAt); absent when
+    /// no change is ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_transition_time: Option<DateTime<Utc>>,
+    /// Successful claims across all rewards of this event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_total: Option<i64>,
+}

@@ -1,0 +1,110 @@
+//! The spec checks the operator applies itself, mirroring the CRDs' CEL rules
+//! (manifests mode has no API server to enforce the schema) and adding the
+//! ones CEL cannot express: the time zone exists, and a streak fits in the
+//! window counted in the event's local days.
+
+use chrono::{Duration, NaiveDate};
+use chrono_tz::Tz;
+
+use super::{EventSpec, RewardSpec};
+use crate::{ConditionKind, condition::ConditionError};
+
+/// One reason a spec is invalid: the field (a path under `spec`) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecProblem {
+    /// Path under `spec`, e.g. `spec.endsAt`.
+    pub field: String,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+impl std::fmt::Display for SpecProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn problem(field: &str, message: impl Into<String>) -> SpecProblem {
+    SpecProblem {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Local calendar days (in `zone`) that `[spec.startsAt, spec.endsAt)` touches.
+pub fn local_days_in_window(spec: &EventSpec, zone: Tz) -> i64 {
+    if spec.ends_at <= spec.starts_at {
+        return 0;
+    }
+    let first: NaiveDate = spec.starts_at.with_timezone(&zone).date_naive();
+    let last: NaiveDate = (spec.ends_at - Duration::nanoseconds(1)).with_timezone(&zone).date_naive();
+    (last - first).num_days() + 1
+}
+
+/// Everything wrong with an Event spec; empty when it can be scheduled.
+pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
+    let mut problems = Vec::new();
+    let zone = match spec.time_zone.parse::<Tz>() {
+        Ok(zone) => Some(zone),
+        Err(_) => {
+            problems.push(problem(
+                "spec.timeZone",
+                format!("unknown IANA time zone {:?}", spec.time_zone),
+            ));
+            None
+        }
+    };
+    let window_ok = spec.ends_at > spec.starts_at;
+    if !window_ok {
+        problems.push(problem("spec.endsAt", "endsAt must be after startsAt"));
+    }
+    if spec.max_claims.is_some_and(|max| max < 1) {
+        problems.push(problem("spec.maxClaims", "maxClaims must be at least 1"));
+    }
+    let kind = spec.condition.clone().unwrap_or_default().kind();
+    match kind {
+        Err(ConditionError::SeveralKinds(n)) => problems.push(problem(
+            "spec.condition",
+            format!("condition must set at most one kind, found {n}"),
+        )),
+        Err(ConditionError::BelowOne(field)) => problems.push(problem(
+            &format!("spec.condition.{field}"),
+            "must be at least 1",
+        )),
+        Ok(ConditionKind::LoginStreak { days }) | Ok(ConditionKind::LoginDays { days }) => {
+            if let (Some(zone), true) = (zone, window_ok) {
+                let available = local_days_in_window(spec, zone);
+                if i64::from(days) > available {
+                    let field = match kind {
+                        Ok(ConditionKind::LoginStreak { .. }) => "spec.condition.loginStreak.days",
+                        _ => "spec.condition.loginDays.days",
+                    };
+                    problems.push(problem(
+                        field,
+                        format!(
+                            "{days} days do not fit inside the window, which spans {available} local days in {}",
+                            spec.time_zone
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(_) => {}
+    }
+    problems
+}
+
+/// Everything wrong with a Reward spec; empty when it can be projected.
+pub fn reward_spec_problems(spec: &RewardSpec) -> Vec<SpecProblem> {
+    let mut problems = Vec::new();
+    if spec.event_ref.name.is_empty() {
+        problems.push(problem("spec.eventRef.name", "must not be empty"));
+    }
+    if spec.quantity.is_some_and(|q| q < 0) {
+        problems.push(problem("spec.quantity", "quantity must not be negative"));
+    }
+    if spec.per_user_limit < 1 {
+        problems.push(problem("spec.perUserLimit", "perUserLimit must be at least 1"));
+    }
+    problems
+}
