@@ -1,0 +1,251 @@
+//! Command line and environment configuration (DESIGN.md, "Interfaces that
+//! scripts and operators rely on"). Every flag mirrors an environment variable.
+
+use std::{fmt, net::SocketAddr};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The smallest HS256 secret accepted: 256 bits (RFC 7518 section 3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// `api-server [serve]` or `api-server create-admin --email --password`.
+#[derive(Debug, Parser)]
+#[command(name = "api-server", version, about = "liveops REST API server")]
+pub struct Cli {
+    /// What to do; serving the API is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// The binary's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API (the default).
+    Serve,
+    /// Create an ADMIN account (idempotent: an existing ADMIN is left alone).
+    CreateAdmin {
+        /// The admin's email address.
+        #[arg(long, env = "ADMIN_EMAIL")]
+        email: String,
+        /// The admin's password (8..128 characters).
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: Secret,
+    },
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings of the API server.
+#[derive(Debug, Clone, Parser)]
+pub struct Config {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Secret,
+    /// HS256 signing secret for access tokens, at least 32 bytes.
+    /// Optional to clap only so that its absence gets a clear message.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// `kid` header of tokens signed with JWT_SECRET.
+    #[arg(long, env = "JWT_KEY_ID", default_value = "primary")]
+    pub jwt_key_id: String,
+    /// The previous signing secret, still accepted for verification while
+    /// tokens signed with it live out their 15 minutes (key rotation).
+    #[arg(long, env = "JWT_PREVIOUS_SECRET", hide_env_values = true)]
+    pub jwt_previous_secret: Option<Secret>,
+    /// `kid` of tokens signed with JWT_PREVIOUS_SECRET.
+    #[arg(long, env = "JWT_PREVIOUS_KEY_ID", default_value = "previous")]
+    pub jwt_previous_key_id: String,
+    /// `iss` claim written and required.
+    #[arg(long, env = "JWT_ISSUER", default_value = "liveops-api-server")]
+    pub jwt_issuer: String,
+    /// `aud` claim written and required.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "liveops")]
+    pub jwt_audience: String,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900)]
+    pub access_token_ttl_seconds: u64,
+    /// Lifetime of a refresh token, in seconds (default 30 days).
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_seconds: u64,
+    /// Seconds after a rotation during which the parent of the live refresh
+    /// token may still be presented (two tabs refreshing at once) without
+    /// counting as reuse.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECONDS", default_value_t = 10)]
+    pub refresh_reuse_grace_seconds: u64,
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen_addr: SocketAddr,
+    /// Email of the ADMIN created at start-up when absent.
+    #[arg(long, env = "ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of that ADMIN.
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+    /// Login attempts per minute, per client address and per email; 0 = off.
+    #[arg(long, env = "RATE_LIMIT_LOGIN_PER_MINUTE", default_value_t = 10)]
+    pub rate_limit_login_per_minute: u32,
+    /// Signups per minute, per client address and per email; 0 = off.
+    #[arg(long, env = "RATE_LIMIT_SIGNUP_PER_MINUTE", default_value_t = 5)]
+    pub rate_limit_signup_per_minute: u32,
+    /// Take the client address from the first X-Forwarded-For entry. Only
+    /// behind a proxy that sets it: otherwise clients pick their own bucket.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Database connections per replica.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 20)]
+    pub database_max_connections: u32,
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Configuration that parses but cannot be served with.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// JWT_SECRET is not set.
+    #[error("JWT_SECRET is not set: set it to a random secret of at least {MIN_JWT_SECRET_BYTES} bytes")]
+    MissingJwtSecret,
+    /// JWT_SECRET (or JWT_PREVIOUS_SECRET) is too short for HS256.
+    #[error(
+        "{name} is {len} bytes long; HS256 needs at least {MIN_JWT_SECRET_BYTES} \
+         (generate one with `openssl rand -base64 48`)"
+    )]
+    WeakJwtSecret {
+        /// Which variable.
+        name: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Only one of ADMIN_EMAIL and ADMIN_PASSWORD is set.
+    #[error("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")]
+    HalfAdminPair,
+}
+
+impl Config {
+    /// Checks what clap cannot: secret strength and paired settings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let secret = self.jwt_secret.as_ref().ok_or(ConfigError::MissingJwtSecret)?;
+        check_secret_length("JWT_SECRET", secret)?;
+        if let Some(previous) = &self.jwt_previous_secret {
+            check_secret_length("JWT_PREVIOUS_SECRET", previous)?;
+        }
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            return Err(ConfigError::HalfAdminPair);
+        }
+        Ok(())
+    }
+}
+
+fn check_secret_length(name: &'static str, secret: &Secret) -> Result<(), ConfigError> {
+    let len = secret.expose().len();
+    if len < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError::WeakJwtSecret { name, len });
+    }
+    Ok(())
+}
+
+/// A string that must not appear in logs: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call sites are easy to grep for.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, ConfigError, Secret};
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut all = vec!["api-server", "--database-url", "postgres://x/y"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("arguments parse")
+    }
+
+    #[test]
+    fn a_missing_jwt_secret_refuses_to_start_with_a_clear_message() {
+        let cli = parse(&[]);
+        let error = cli.config.validate().expect_err("must refuse");
+        assert_eq!(error, ConfigError::MissingJwtSecret);
+        assert!(error.to_string().contains("JWT_SECRET is not set"));
+    }
+
+    #[test]
+    fn a_jwt_secret_shorter_than_32_bytes_refuses_to_start() {
+        let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcde"]);
+        let error = cli.config.validate().expect_err("31 bytes must be refused");
+        assert_eq!(error, ConfigError::WeakJwtSecret { name: "JWT_SECRET", len: 31 });
+        assert!(error.to_string().contains("at least 32"));
+    }
+
+    #[test]
+    fn a_32_byte_jwt_secret_is_accepted() {
+        let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcdef"]);
+        assert_eq!(cli.config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn an_admin_email_without_a_password_is_refused() {
+        let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcdef", "--admin-email", "a@b.co"]);
+        assert_eq!(cli.config.validate(), Err(ConfigError::HalfAdminPair));
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcdef-very-secret"]);
+        let printed = format!("{:?}", cli.config);
+        assert!(!printed.contains("very-secret"));
+        assert!(!printed.contains("postgres://x/y"));
+        assert_eq!(format!("{:?}", Secret::new("pw")), "[redacted]");
+    }
+
+    #[test]
+    fn serving_is_the_default_and_create_admin_is_a_subcommand() {
+        assert!(parse(&[]).command.is_none());
+        let cli = parse(&["create-admin", "--email", "root@example.com", "--password", "longenough"]);
+        assert!(matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "root@example.com"));
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let config = parse(&[]).config;
+        assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.access_token_ttl_seconds, 900);
+        assert_eq!(config.max_body_bytes, 65536);
+    }
+}

@@ -1,0 +1,190 @@
+//! The API's one error type and its one HTTP mapping: RFC 9457
+//! `application/problem+json` bodies with a stable machine `code`
+//! (DESIGN.md, "REST API").
+
+use axum::{
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use super::request_id::current_request_id;
+
+/// Handlers return this; `?` converts database and other errors into an
+/// opaque 500.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that parses but breaks a rule (400 VALIDATION_FAILED).
+    #[error("{0}")]
+    Validation(String),
+    /// A body that is not JSON or not the expected shape (400 MALFORMED_JSON).
+    #[error("{0}")]
+    MalformedJson(String),
+    /// A body without `Content-Type: application/json` (415).
+    #[error("expected a request body with Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// A body over the configured limit (413).
+    #[error("the request body is larger than the server accepts")]
+    PayloadTooLarge,
+    /// Missing, malformed, expired or revoked credentials (401). The text is
+    /// what the client sees; the precise reason is logged where it is known.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Authenticated, but the role or rule forbids it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The addressed thing does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not with this method (405).
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    /// Signup with an email that already has an account (409).
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Profile update with a nickname someone else has (409).
+    #[error("this nickname is already taken")]
+    NicknameTaken,
+    /// Role change to the role the user already has (409).
+    #[error("the user already has role {0}")]
+    RoleUnchanged(crate::role::Role),
+    /// Signup with an invite code nobody has (400).
+    #[error("no user has this invite code")]
+    UnknownInviteCode,
+    /// Too many attempts in the current window (429 with Retry-After).
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after_seconds: u64,
+    },
+    /// A database failure: logged with its chain, answered with an opaque 500.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Any other unexpected failure: logged, answered with an opaque 500.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// RFC 9457 problem details plus our `code` and `requestId` members.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// URI naming the problem type.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Stable machine code, e.g. `EMAIL_TAKEN`.
+    pub code: String,
+    /// The request's `x-request-id`, to quote in bug reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Error {
+    /// Status and stable code: the whole mapping, in one place.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::Validation(_) => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
+            Error::MalformedJson(_) => (StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
+            Error::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+            Error::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            Error::EmailTaken => (StatusCode::CONFLICT, "EMAIL_TAKEN"),
+            Error::NicknameTaken => (StatusCode::CONFLICT, "NICKNAME_TAKEN"),
+            Error::RoleUnchanged(_) => (StatusCode::CONFLICT, "ROLE_UNCHANGED"),
+            Error::UnknownInviteCode => (StatusCode::BAD_REQUEST, "UNKNOWN_INVITE_CODE"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let request_id = current_request_id();
+        let detail = if status.is_server_error() {
+            // The chain goes to the log, never to the client.
+            tracing::error!(error = ?anyhow_chain(&self), request_id = request_id.as_deref(), "request failed");
+            "an unexpected error occurred; quote the request id when reporting it".to_owned()
+        } else {
+            tracing::debug!(%code, detail = %self, "request refused");
+            self.to_string()
+        };
+        let problem = Problem {
+            problem_type: format!("https://liveops.dev/problems/{}", code.to_lowercase().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            request_id,
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Error::RateLimited { retry_after_seconds } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
+    }
+}
+
+/// The error and its sources, one per line, for the log.
+fn anyhow_chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            status if status.is_server_error() => Error::Internal(anyhow::anyhow!(rejection.body_text())),
+            _ => Error::MalformedJson(rejection.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            PathRejection::FailedToDeserializePathParams(inner) => Error::Validation(inner.body_text()),
+            other => Error::Internal(anyhow::anyhow!(other.body_text())),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::Validation(rejection.body_text())
+    }
+}
+
+/// Maps a unique violation of `constraint` to `error`, passing every other
+/// database error through: `.map_err(on_constraint("users_email_key", Error::EmailTaken))`.
+pub fn on_constraint(constraint: &'static str, error: Error) -> impl FnOnce(sqlx::Error) -> Error {
+    move |db_error| match &db_error {
+        sqlx::Error::Database(inner) if inner.constraint() == Some(constraint) => error,
+        _ => Error::Database(db_error),
+    }
+}

@@ -1,0 +1,90 @@
+//! HTTP layer: the shared state and the route table. Every route the API
+//! serves is listed in [`router`].
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod request_id;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{DefaultBodyLimit, Request},
+    middleware,
+    response::{IntoResponse, Response},
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::{access_token::JwtKeys, config::Config};
+pub use error::{Error, Result};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: PgPool,
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// Access-token signing and verification keys.
+    pub jwt: Arc<JwtKeys>,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The whole route table and the middleware around it.
+pub fn router(state: AppState) -> Router {
+    let max_body_bytes = state.config.max_body_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // route_layer: only matched routes, so the route template is known
+        .route_layer(middleware::from_fn(metrics::track_request))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(request_id::assign_request_id))
+        .with_state(state)
+}
+
+async fn route_not_found() -> Error {
+    Error::NotFound("no route matches this path".to_owned())
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    Error::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+}
+
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(&request_id::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+/// How long in-flight requests get to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

@@ -1,0 +1,16 @@
+//! The liveops API server: signup, login, sessions, profiles, roles, claims
+//! and listings over PostgreSQL (DESIGN.md, "REST API").
+#![forbid(unsafe_code)]
+
+pub mod access_token;
+pub mod admin_bootstrap;
+pub mod config;
+pub mod email;
+pub mod http;
+pub mod invite_code;
+pub mod password;
+pub mod role;
+pub mod startup;
+pub mod telemetry;
+
+pub use http::error::{Error, Result};

@@ -1,0 +1,113 @@
+//! Start-up: connect, migrate, bootstrap the first ADMIN, serve until told
+//! to stop. `serve` takes a bound listener and a shutdown future, so tests
+//! run the real server on port 0.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use tokio::net::TcpListener;
+
+use crate::{
+    access_token::JwtKeys,
+    admin_bootstrap::{self, AdminOutcome},
+    config::{Cli, Command, Config},
+    http::{self, AppState},
+    telemetry,
+};
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let config = cli.config;
+            let state = build_state(config).await?;
+            let listener = TcpListener::bind(state.config.listen_addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", state.config.listen_addr))?;
+            tracing::info!(address = %state.config.listen_addr, "serving");
+            serve(listener, state, shutdown_signal()).await.context("server failed")
+        }
+        Some(Command::CreateAdmin { email, password }) => {
+            let db = connect_and_migrate(&cli.config).await?;
+            match admin_bootstrap::ensure_admin(&db, &email, password.expose()).await? {
+                AdminOutcome::Created(id) => println!("created ADMIN {email} ({id})"),
+                AdminOutcome::AlreadyAdmin(id) => println!("ADMIN {email} already exists ({id})"),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Connects to the database and applies pending migrations. `MIGRATOR.run`
+/// holds a Postgres advisory lock, so replicas starting together are safe.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
+    let db = PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(config.database_url.expose())
+        .await
+        .context("cannot connect to DATABASE_URL")?;
+    liveops_domain::MIGRATOR.run(&db).await.context("database migration failed")?;
+    Ok(db)
+}
+
+/// Validates the configuration, prepares the database and the first ADMIN,
+/// and assembles the handlers' state.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    config.validate()?;
+    let jwt = JwtKeys::from_config(&config)?;
+    let db = connect_and_migrate(&config).await?;
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+        match admin_bootstrap::ensure_admin(&db, email, password.expose()).await? {
+            AdminOutcome::Created(id) => tracing::info!(%email, %id, "created the ADMIN from ADMIN_EMAIL"),
+            AdminOutcome::AlreadyAdmin(id) => tracing::info!(%email, %id, "the ADMIN from ADMIN_EMAIL exists"),
+        }
+    }
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        jwt: Arc::new(jwt),
+        metrics: telemetry::metrics_handle(),
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on SIGTERM (Kubernetes) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

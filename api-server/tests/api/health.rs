@@ -1,0 +1,99 @@
+//! /healthz, /readyz, /metrics, request ids, and the answers for unknown
+//! routes and methods.
+
+use crate::support::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).send().await.expect("sent");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_answers_ok_when_the_database_is_reachable() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.close().await;
+    // The server has its own pool; closing ours says nothing about it, so
+    // terminate every connection of the test database instead.
+    let database: String = {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&liveops_testkit::server_url())
+            .await
+            .expect("admin connection");
+        let name = app.config.database_url.expose().rsplit('/').next().unwrap_or_default().to_owned();
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"alter database "{name}" with allow_connections false"#)))
+            .execute(&pool)
+            .await
+            .expect("forbid connections");
+        sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
+            .bind(&name)
+            .execute(&pool)
+            .await
+            .expect("terminate connections");
+        name
+    };
+    let response = app.client.get(app.url("/readyz")).send().await.expect("sent");
+    let body = assert_problem(response, 500, "INTERNAL").await;
+    assert!(body["requestId"].is_string(), "a 500 carries the request id: {body}");
+    assert!(!body["detail"].as_str().unwrap_or_default().contains(&database), "the detail is opaque");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_given_one_is_echoed() {
+    let app = spawn_app().await;
+    let generated = app.client.get(app.url("/healthz")).send().await.expect("sent");
+    assert!(generated.headers().get("x-request-id").is_some());
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-abc-123"));
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem_with_the_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/no/such/route"))
+        .header("x-request-id", "req-404")
+        .send()
+        .await
+        .expect("sent");
+    let body = assert_problem(response, 404, "NOT_FOUND").await;
+    assert_eq!(body["requestId"], "req-404");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem() {
+    let app = spawn_app().await;
+    let response = app.client.delete(app.url("/healthz")).send().await.expect("sent");
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_method_and_status() {
+    let app = spawn_app().await;
+    app.client.get(app.url("/healthz")).send().await.expect("sent");
+    let text = app.client.get(app.url("/metrics")).send().await.expect("sent").text().await.expect("text");
+    assert!(
+        text.lines().any(|line| line.starts_with("http_requests_total")
+            && line.contains("route=\"/healthz\"")
+            && line.contains("method=\"GET\"")
+            && line.contains("status=\"200\"")),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"), "a histogram, not a summary");
+}
