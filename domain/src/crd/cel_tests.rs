@@ -52,8 +52,14 @@ fn a_plain_event_passes_every_rule() {
 
 #[test]
 fn ends_at_must_be_after_starts_at() {
-    rejected_with(&event(week(json!({"endsAt": "2026-03-01T00:00:00Z"}))), "endsAt must be after startsAt");
-    rejected_with(&event(week(json!({"endsAt": "2026-02-01T00:00:00Z"}))), "endsAt must be after startsAt");
+    rejected_with(
+        &event(week(json!({"endsAt": "2026-03-01T00:00:00Z"}))),
+        "endsAt must be after startsAt",
+    );
+    rejected_with(
+        &event(week(json!({"endsAt": "2026-02-01T00:00:00Z"}))),
+        "endsAt must be after startsAt",
+    );
 }
 
 #[test]
@@ -91,7 +97,9 @@ fn condition_sets_at_most_one_kind() {
     validate_cel(&event(week(json!({"condition": {"profileComplete": {}}})))).expect("one kind");
     validate_cel(&event(week(json!({"condition": {}})))).expect("no kind means none");
     rejected_with(
-        &event(week(json!({"condition": {"loginDays": {"days": 2}, "referrals": {"count": 3}}}))),
+        &event(week(
+            json!({"condition": {"loginDays": {"days": 2}, "referrals": {"count": 3}}}),
+        )),
         "at most one kind",
     );
 }
@@ -99,15 +107,27 @@ fn condition_sets_at_most_one_kind() {
 #[test]
 fn condition_counts_are_at_least_one() {
     validate_cel(&event(week(json!({"condition": {"referrals": {"count": 1}}})))).expect("1 is enough");
-    rejected_with(&event(week(json!({"condition": {"referrals": {"count": 0}}}))), "at least 1");
-    rejected_with(&event(week(json!({"condition": {"loginStreak": {"days": 0}}}))), "at least 1");
-    rejected_with(&event(week(json!({"condition": {"loginDays": {"days": 0}}}))), "at least 1");
+    rejected_with(
+        &event(week(json!({"condition": {"referrals": {"count": 0}}}))),
+        "at least 1",
+    );
+    rejected_with(
+        &event(week(json!({"condition": {"loginStreak": {"days": 0}}}))),
+        "at least 1",
+    );
+    rejected_with(
+        &event(week(json!({"condition": {"loginDays": {"days": 0}}}))),
+        "at least 1",
+    );
 }
 
 #[test]
 fn max_claims_is_at_least_one() {
     validate_cel(&event(week(json!({"maxClaims": 1})))).expect("1 is allowed");
-    rejected_with(&event(week(json!({"maxClaims": 0}))), "maxClaims must be at least 1");
+    rejected_with(
+        &event(week(json!({"maxClaims": 0}))),
+        "maxClaims must be at least 1",
+    );
 }
 
 #[test]
@@ -154,7 +174,9 @@ fn event_ref_is_immutable() {
 
 #[test]
 fn free_form_payload_is_kept_whole() {
-    let with_payload = reward(prize(json!({"payload": {"itemCode": "GOLD", "amount": 100, "tags": ["a"]}})));
+    let with_payload = reward(prize(
+        json!({"payload": {"itemCode": "GOLD", "amount": 100, "tags": ["a"]}}),
+    ));
     validate_cel(&with_payload).expect("payload is free-form");
     let back = serde_json::to_value(&with_payload).expect("serialises");
     assert_eq!(back["spec"]["payload"]["amount"], 100);

@@ -21,11 +21,11 @@ use crate::{ClaimFrequency, ConditionSpec};
     category = "liveops",
     derive = "PartialEq",
     doc = "A time-boxed reward event: users who meet its condition inside [startsAt, endsAt) may claim its Rewards.",
-    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase", description = "Lifecycle phase"),
-    printcolumn(name = "Starts", type_ = "date", json_path = ".spec.startsAt", description = "Start of the window"),
-    printcolumn(name = "Ends", type_ = "date", json_path = ".spec.endsAt", description = "End of the window (exclusive)"),
-    printcolumn(name = "Condition", type_ = "string", json_path = ".spec.condition", description = "What a user must do"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn = r#"{"name": "Phase", "type": "string", "description": "Lifecycle phase", "jsonPath": ".status.phase"}"#,
+    printcolumn = r#"{"name": "Starts", "type": "date", "description": "Start of the window", "jsonPath": ".spec.startsAt"}"#,
+    printcolumn = r#"{"name": "Ends", "type": "date", "description": "End of the window (exclusive)", "jsonPath": ".spec.endsAt"}"#,
+    printcolumn = r#"{"name": "Condition", "type": "string", "description": "What a user must do", "jsonPath": ".spec.condition"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[x_kube(
     validation = Rule::new("self.endsAt > self.startsAt")

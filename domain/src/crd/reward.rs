@@ -19,11 +19,11 @@ use super::StatusCondition;
     category = "liveops",
     derive = "PartialEq",
     doc = "A reward handed out by one Event in the same namespace.",
-    printcolumn(name = "Event", type_ = "string", json_path = ".spec.eventRef.name", description = "The Event that hands it out"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Claimed", type_ = "integer", json_path = ".status.claimed"),
-    printcolumn(name = "Remaining", type_ = "integer", json_path = ".status.remaining", description = "Stock left; empty when unlimited"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn = r#"{"name": "Event", "type": "string", "description": "The Event that hands it out", "jsonPath": ".spec.eventRef.name"}"#,
+    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Claimed", "type": "integer", "jsonPath": ".status.claimed"}"#,
+    printcolumn = r#"{"name": "Remaining", "type": "integer", "description": "Stock left; empty when unlimited", "jsonPath": ".status.remaining"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RewardSpec {

@@ -37,7 +37,9 @@ pub fn local_days_in_window(spec: &EventSpec, zone: Tz) -> i64 {
         return 0;
     }
     let first: NaiveDate = spec.starts_at.with_timezone(&zone).date_naive();
-    let last: NaiveDate = (spec.ends_at - Duration::nanoseconds(1)).with_timezone(&zone).date_naive();
+    let last: NaiveDate = (spec.ends_at - Duration::nanoseconds(1))
+        .with_timezone(&zone)
+        .date_naive();
     (last - first).num_days() + 1
 }
 
@@ -67,10 +69,9 @@ pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
             "spec.condition",
             format!("condition must set at most one kind, found {n}"),
         )),
-        Err(ConditionError::BelowOne(field)) => problems.push(problem(
-            &format!("spec.condition.{field}"),
-            "must be at least 1",
-        )),
+        Err(ConditionError::BelowOne(field)) => {
+            problems.push(problem(&format!("spec.condition.{field}"), "must be at least 1"))
+        }
         Ok(ConditionKind::LoginStreak { days }) | Ok(ConditionKind::LoginDays { days }) => {
             if let (Some(zone), true) = (zone, window_ok) {
                 let available = local_days_in_window(spec, zone);
