@@ -18,9 +18,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Serialising or parsing YAML failed.
+    #[error("YAML: {0}")]
+    Yaml(String),
     /// Serialising a status or spec to JSON failed.
     #[error("serialising to JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The Kubernetes API refused a request or could not be reached.
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// Adding or removing the finalizer, or the reconcile it wraps, failed.
+    #[error("{0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// Leader election through the Lease failed.
+    #[error("leader election: {0}")]
+    LeaderElection(String),
 }
 
 /// `Result` with the operator's [`Error`].
