@@ -53,8 +53,11 @@ mod tests {
         let generated = render().expect("render CRDs");
         // `UPDATE_CRDS=1 cargo test -p operator crdgen` rewrites the file too.
         if std::env::var_os("UPDATE_CRDS").is_some() {
-            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../crds/liveops.dev.yaml"), &generated)
-                .expect("write crds/liveops.dev.yaml");
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../crds/liveops.dev.yaml"),
+                &generated,
+            )
+            .expect("write crds/liveops.dev.yaml");
             return;
         }
         assert!(
@@ -67,11 +70,17 @@ mod tests {
     fn crds_round_trip_as_yaml() {
         let docs: Vec<serde_json::Value> =
             serde_saphyr::from_multiple(&render().expect("render CRDs")).expect("valid YAML");
-        let names: Vec<_> = docs.iter().map(|d| d["metadata"]["name"].as_str().unwrap_or_default()).collect();
+        let names: Vec<_> = docs
+            .iter()
+            .map(|d| d["metadata"]["name"].as_str().unwrap_or_default())
+            .collect();
         assert_eq!(names, ["events.liveops.dev", "rewards.liveops.dev"]);
         assert_eq!(docs[0]["spec"]["names"]["shortNames"][0], "lev");
         assert_eq!(docs[1]["spec"]["names"]["categories"][0], "liveops");
         let text = render().expect("render CRDs");
-        assert!(!text.contains("additionalProperties: false"), "structural schemas forbid it");
+        assert!(
+            !text.contains("additionalProperties: false"),
+            "structural schemas forbid it"
+        );
     }
 }
