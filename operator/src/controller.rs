@@ -22,6 +22,7 @@ use std::{
     time::Duration,
 };
 
+use chrono::{DateTime, Utc};
 use kube::{
     Client, Resource, ResourceExt,
     runtime::{
@@ -57,9 +58,14 @@ pub struct Context {
     pub db: PgPool,
     pub recorder: Recorder,
     pub metrics: Metrics,
+    /// The clock phases are computed against: `Utc::now`, fixed in tests.
+    pub clock: Clock,
     /// Consecutive failures per object (`Kind/namespace/name`), for backoff.
     failures: Arc<Mutex<HashMap<String, u32>>>,
 }
+
+/// Source of the current instant.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 impl Context {
     /// A context whose Events are reported as `instance` (the pod name).
@@ -73,8 +79,14 @@ impl Context {
             client,
             db,
             metrics,
+            clock: Arc::new(Utc::now),
             failures: Arc::default(),
         }
+    }
+
+    /// The same context with a different clock.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Forgets the failures of `key` after a successful reconcile.

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use kube::{
     Api, ResourceExt,
     runtime::{
@@ -41,15 +40,14 @@ pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Act
 }
 
 async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action> {
-    let now = Utc::now();
+    let now = (ctx.clock)();
     let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
     let current = event.status.as_ref();
     apply_status(api, event, current, &outcome.status).await?;
 
     let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
     ctx.metrics.set_phase("Event", &object_key(event), phase.as_str());
-    let previous = current.and_then(|status| status.phase);
-    if previous != Some(phase) {
+    if let Some((previous, phase)) = outcome.phase_change {
         let note = match previous {
             Some(previous) => format!("phase {previous} -> {phase}"),
             None => format!("phase {phase}"),
@@ -59,19 +57,14 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
         // reason into a series, so "Active" and "Ended" stay distinct.
         record(ctx, event, type_, phase.as_str(), "PhaseChange", note).await;
     }
-    if !outcome.problems.is_empty() && outcome_changed_problems(event, &outcome.problems) {
+    // Spec problems are reported once per generation, not on every requeue.
+    let observed = current.and_then(|status| status.observed_generation);
+    if !outcome.problems.is_empty() && observed != event.metadata.generation {
         let note = outcome.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         record(ctx, event, EventType::Warning, "InvalidSpec", "Validate", note).await;
     }
     tracing::debug!(event = %event.name_any(), %phase, next = ?outcome.requeue_at, "event reconciled");
     Ok(requeue_at(outcome.requeue_at, now))
-}
-
-/// Whether the spec problems are news: reported once per generation, not
-/// on every requeue.
-fn outcome_changed_problems(event: &Event, _problems: &[liveops_domain::crd::SpecProblem]) -> bool {
-    let observed = event.status.as_ref().and_then(|status| status.observed_generation);
-    observed != event.metadata.generation
 }
 
 async fn cleanup(event: &Event, ctx: &Context) -> Result<Action> {

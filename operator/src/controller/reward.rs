@@ -2,7 +2,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use kube::{
     Api, ResourceExt,
     runtime::{
@@ -47,7 +46,7 @@ pub async fn reconcile_reward(reward: Arc<Reward>, ctx: Arc<Context>) -> Result<
 }
 
 async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Action> {
-    let outcome = reconcile::reconcile_reward(&ctx.db, reward, Utc::now()).await?;
+    let outcome = reconcile::reconcile_reward(&ctx.db, reward, (ctx.clock)()).await?;
     let current = reward.status.as_ref();
     apply_status(api, reward, current, &outcome.status).await?;
 
