@@ -31,7 +31,15 @@ def cell(text: str) -> str:
 
 
 def code(value) -> str:
-    return "`" + (json.dumps(value) if not isinstance(value, str) else value).replace("`", "'") + "`"
+    """Inline code; strings bare unless empty, whole floats as integers (YAML gives 1.0 for 1)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = value if isinstance(value, str) and value else json.dumps(value)
+    return "`" + text.replace("`", "'") + "`"
+
+
+def number(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def type_of(schema: dict) -> str:
@@ -61,9 +69,9 @@ def validation_of(schema: dict, required: bool) -> list[str]:
         rules.append("required")
     for key, label in (("minimum", ">="), ("maximum", "<="), ("exclusiveMinimum", ">"), ("exclusiveMaximum", "<")):
         if key in schema and not isinstance(schema[key], bool):
-            rules.append(f"{label} {schema[key]}")
+            rules.append(f"{label} {number(schema[key])}")
     if schema.get("exclusiveMinimum") is True and "minimum" in schema:
-        rules[-1:] = [f"> {schema['minimum']}"]
+        rules[-1:] = [f"> {number(schema['minimum'])}"]
     for key, label in (("minLength", "min length"), ("maxLength", "max length"),
                        ("minItems", "min items"), ("maxItems", "max items"),
                        ("minProperties", "min properties"), ("maxProperties", "max properties")):
