@@ -23,11 +23,14 @@ ALL_FEATURES = {
     "imagePullSecrets": [{"name": "regcred"}],
     "logFormat": "text",
     "database": {"url": "postgres://liveops:pw@db.games.svc:5432/liveops?sslmode=require"},
-    "jwt": {"secret": "x" * 48},
+    "jwt": {"secret": "x" * 48, "keyId": "2026-11",
+            "previous": {"existingSecret": {"name": "jwt-previous", "key": "secret"}, "keyId": "2026-10"}},
     "apiServer": {
         "image": {"digest": "sha256:" + "a" * 64},
         "bootstrapAdmin": {"email": "admin@example.com", "password": "correct horse battery"},
         "rateLimit": {"loginPerMinute": 20, "signupPerMinute": 0},
+        "trustForwardedFor": True,
+        "databaseMaxConnections": 10,
         "extraEnv": [{"name": "RUST_LOG", "value": "info,api_server=debug"}],
         "ingress": {
             "enabled": True,

@@ -177,6 +177,17 @@ def test_bootstrap_admin_and_rate_limits_reach_the_api_server_environment(chart)
     assert env["LOG_FORMAT"]["value"] == "text"
     assert env["LISTEN_ADDR"]["value"] == "0.0.0.0:8080"
     assert env["RUST_LOG"]["value"] == "info,api_server=debug"
+    assert env["TRUST_FORWARDED_FOR"]["value"] == "true"
+    assert env["DATABASE_MAX_CONNECTIONS"]["value"] == "10"
+
+
+def test_jwt_rotation_passes_the_previous_secret_and_both_key_ids(chart):
+    objects = render_objects(chart, ALL_FEATURES)
+    container = one(objects, "Deployment", API)["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["JWT_KEY_ID"]["value"] == "2026-11"
+    assert env["JWT_PREVIOUS_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "jwt-previous", "key": "secret"}
+    assert env["JWT_PREVIOUS_KEY_ID"]["value"] == "2026-10"
 
 
 def test_defaults_leave_rate_limits_and_admin_to_the_binary(chart):
