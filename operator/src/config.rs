@@ -129,7 +129,10 @@ mod tests {
         ])
         .expect("parse");
         assert!(matches!(config.command, Some(Command::Crd)));
-        assert_eq!(config.manifests.as_deref(), Some(std::path::Path::new("examples")));
+        assert_eq!(
+            config.manifests.as_deref(),
+            Some(std::path::Path::new("examples"))
+        );
         assert!(config.leader_election);
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.lease_namespace(), Some("ops"));

@@ -124,12 +124,21 @@ pub fn backoff(attempts: u32) -> Duration {
 
 /// `Kind/namespace/name`: the key of per-object state.
 fn object_key<K: Resource<DynamicType = ()>>(object: &K) -> String {
-    format!("{}/{}/{}", K::kind(&()), object.namespace().unwrap_or_default(), object.name_any())
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
 }
 
 /// Logs a failed reconcile, counts it under a fixed cause label, and
 /// schedules a retry with exponential backoff.
-pub fn error_policy<K: Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: Resource<DynamicType = ()>>(
+    object: Arc<K>,
+    error: &Error,
+    ctx: Arc<Context>,
+) -> Action {
     let key = object_key(object.as_ref());
     let reason = failure_reason(error);
     let delay = ctx.failed(&key);
@@ -155,7 +164,9 @@ pub fn failure_reason(error: &Error) -> &'static str {
         Error::Kube(kube::Error::Api(status)) if status.code >= 500 => "api_server",
         Error::Kube(_) => "kube_api",
         Error::Finalizer(inner) => match inner.as_ref() {
-            finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => failure_reason(error),
+            finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => {
+                failure_reason(error)
+            }
             finalizer::Error::AddFinalizer(_) => "add_finalizer",
             finalizer::Error::RemoveFinalizer(_) => "remove_finalizer",
             finalizer::Error::UnnamedObject | finalizer::Error::InvalidFinalizer => "finalizer",

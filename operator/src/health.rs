@@ -68,7 +68,9 @@ pub async fn serve(
     state: HealthState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn healthz() -> &'static str {
@@ -120,7 +122,11 @@ mod tests {
     #[tokio::test]
     async fn readyz_waits_for_the_source_then_checks_the_database() {
         let db = TestDb::new().await;
-        let state = HealthState { db: db.pool.clone(), metrics: Metrics::new(), started: Started::default() };
+        let state = HealthState {
+            db: db.pool.clone(),
+            metrics: Metrics::new(),
+            started: Started::default(),
+        };
         assert_eq!(get(&state, "/healthz").await.0, 200);
         assert_eq!(get(&state, "/readyz").await.0, 503);
         state.started.set();
@@ -134,9 +140,16 @@ mod tests {
         let db = TestDb::new().await;
         let metrics = Metrics::new();
         drop(metrics.reconcile_started("Event"));
-        let state = HealthState { db: db.pool.clone(), metrics, started: Started::default() };
+        let state = HealthState {
+            db: db.pool.clone(),
+            metrics,
+            started: Started::default(),
+        };
         let (status, body) = get(&state, "/metrics").await;
         assert_eq!(status, 200);
-        assert!(body.contains(r#"liveops_operator_reconciles_total{kind="Event"} 1"#), "{body}");
+        assert!(
+            body.contains(r#"liveops_operator_reconciles_total{kind="Event"} 1"#),
+            "{body}"
+        );
     }
 }

@@ -11,10 +11,10 @@ pub mod leader;
 pub mod metrics;
 pub mod projection;
 pub mod reconcile;
-pub mod startup;
 pub mod schedule;
 pub mod shutdown;
 pub mod source;
+pub mod startup;
 pub mod telemetry;
 
 pub use error::{Error, Result};

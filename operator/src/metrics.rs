@@ -72,12 +72,20 @@ impl Metrics {
         let reconciles = Family::<KindLabels, Counter>::default();
         registry.register("reconciles", "Reconcile runs started", reconciles.clone());
         let failures = Family::<FailureLabels, Counter>::default();
-        registry.register("reconcile_failures", "Reconcile runs that failed, by cause", failures.clone());
+        registry.register(
+            "reconcile_failures",
+            "Reconcile runs that failed, by cause",
+            failures.clone(),
+        );
         // 1 ms .. ~16 s: a reconcile is a few database round trips and API calls.
         let duration = Family::<KindLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.001, 2.0, 15))
         });
-        registry.register("reconcile_duration_seconds", "Time spent in one reconcile", duration.clone());
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile",
+            duration.clone(),
+        );
         let phases = Family::<PhaseLabels, Gauge>::default();
         registry.register("objects", "Objects by kind and current phase", phases.clone());
         Self {
@@ -116,22 +124,36 @@ impl Metrics {
 
     /// Records that the object `key` of `kind` is now in `phase`.
     pub fn set_phase(&self, kind: &'static str, key: &str, phase: &'static str) {
-        let Ok(mut last) = self.last_phase.lock() else { return };
+        let Ok(mut last) = self.last_phase.lock() else {
+            return;
+        };
         let previous = last.insert((kind, key.to_owned()), phase);
         if previous == Some(phase) {
             return;
         }
         if let Some(previous) = previous {
-            self.phases.get_or_create(&PhaseLabels { kind, phase: previous }).dec();
+            self.phases
+                .get_or_create(&PhaseLabels {
+                    kind,
+                    phase: previous,
+                })
+                .dec();
         }
         self.phases.get_or_create(&PhaseLabels { kind, phase }).inc();
     }
 
     /// Forgets the object `key` of `kind` (it was deleted).
     pub fn forget(&self, kind: &'static str, key: &str) {
-        let Ok(mut last) = self.last_phase.lock() else { return };
+        let Ok(mut last) = self.last_phase.lock() else {
+            return;
+        };
         if let Some(previous) = last.remove(&(kind, key.to_owned())) {
-            self.phases.get_or_create(&PhaseLabels { kind, phase: previous }).dec();
+            self.phases
+                .get_or_create(&PhaseLabels {
+                    kind,
+                    phase: previous,
+                })
+                .dec();
         }
     }
 
@@ -184,11 +206,17 @@ mod tests {
         drop(metrics.reconcile_started("Reward"));
         metrics.reconcile_failed("Reward", "kube_api");
         let text = metrics.render();
-        assert!(text.contains(r#"liveops_operator_reconciles_total{kind="Reward"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"liveops_operator_reconciles_total{kind="Reward"} 1"#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"liveops_operator_reconcile_failures_total{kind="Reward",reason="kube_api"} 1"#),
             "{text}"
         );
-        assert!(text.contains(r#"liveops_operator_reconcile_duration_seconds_count{kind="Reward"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"liveops_operator_reconcile_duration_seconds_count{kind="Reward"} 1"#),
+            "{text}"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     telemetry::init(config.log_format);
 
-    let database_url = config.database_url.as_deref().context("DATABASE_URL is not set")?;
+    let database_url = config
+        .database_url
+        .as_deref()
+        .context("DATABASE_URL is not set")?;
     let db = PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(10))
@@ -37,7 +40,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("connecting to PostgreSQL")?;
     // The migrator holds an advisory lock, so replicas starting together are safe.
-    liveops_domain::MIGRATOR.run(&db).await.context("running migrations")?;
+    liveops_domain::MIGRATOR
+        .run(&db)
+        .await
+        .context("running migrations")?;
 
     let (trigger, stop) = shutdown::channel();
     let trigger = std::sync::Arc::new(trigger);
@@ -55,7 +61,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %config.listen_addr, "serving /healthz /readyz /metrics");
     let probes = tokio::spawn(health::serve(
         listener,
-        HealthState { db: db.clone(), metrics: metrics.clone(), started: started.clone() },
+        HealthState {
+            db: db.clone(),
+            metrics: metrics.clone(),
+            started: started.clone(),
+        },
         stop.clone().wait(),
     ));
 
@@ -63,7 +73,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(dir) => {
             tracing::info!(dir = %dir.display(), "manifests mode: no cluster");
             started.set();
-            manifests::run(dir, db.clone(), stop.clone().wait()).await.map_err(anyhow::Error::from)
+            manifests::run(dir, db.clone(), stop.clone().wait())
+                .await
+                .map_err(anyhow::Error::from)
         }
         None => run_cluster(&config, db.clone(), metrics, started, stop.clone()).await,
     };
@@ -97,7 +109,11 @@ async fn run_cluster(
             .map_or_else(|| client.default_namespace().to_owned(), ToOwned::to_owned),
         identity: identity.clone(),
     });
-    let settings = ClusterSettings { watch_namespace: config.watch_namespace.clone(), identity, election };
+    let settings = ClusterSettings {
+        watch_namespace: config.watch_namespace.clone(),
+        identity,
+        election,
+    };
     cluster::run(client, db, metrics, settings, started, stop).await?;
     Ok(())
 }

@@ -52,7 +52,11 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
             Some(previous) => format!("phase {previous} -> {phase}"),
             None => format!("phase {phase}"),
         };
-        let type_ = if phase == EventPhase::Invalid { EventType::Warning } else { EventType::Normal };
+        let type_ = if phase == EventPhase::Invalid {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
         // The reason is the phase itself: the recorder folds repeats of one
         // reason into a series, so "Active" and "Ended" stay distinct.
         record(ctx, event, type_, phase.as_str(), "PhaseChange", note).await;
@@ -60,7 +64,12 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
     // Spec problems are reported once per generation, not on every requeue.
     let observed = current.and_then(|status| status.observed_generation);
     if !outcome.problems.is_empty() && observed != event.metadata.generation {
-        let note = outcome.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let note = outcome
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
         record(ctx, event, EventType::Warning, "InvalidSpec", "Validate", note).await;
     }
     tracing::debug!(event = %event.name_any(), %phase, next = ?outcome.requeue_at, "event reconciled");

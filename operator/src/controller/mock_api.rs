@@ -39,7 +39,13 @@ pub enum Step {
     PublishEvent { namespace: String },
     /// JSON patch removing the finalizer from `path`; the row `id` in
     /// `table` must already be soft-deleted.
-    RemoveFinalizer { path: String, object: Value, db: PgPool, table: &'static str, id: Uuid },
+    RemoveFinalizer {
+        path: String,
+        object: Value,
+        db: PgPool,
+        table: &'static str,
+        id: Uuid,
+    },
     /// Any request to `path` (status subresource included) answered with an
     /// error `Status` of `code`.
     Fail { method: Method, path: String, code: u16 },
@@ -75,21 +81,45 @@ impl ApiServerVerifier {
                 Scenario::Steps(steps) => steps,
             };
             for step in steps {
-                let (request, send) = handle.next_request().await.expect("the controller made no further request");
+                let (request, send) = handle
+                    .next_request()
+                    .await
+                    .expect("the controller made no further request");
                 let method = request.method().clone();
                 let path = request.uri().path().to_owned();
                 let query = request.uri().query().unwrap_or_default().to_owned();
-                let bytes = request.into_body().collect().await.expect("request body").to_bytes();
-                let body: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+                let bytes = request
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("request body")
+                    .to_bytes();
+                let body: Value = if bytes.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice(&bytes).expect("JSON body")
+                };
                 let mut row_deleted_before = None;
                 let (status, answer) = match step {
-                    Step::AddFinalizer { path: expected, object } => {
+                    Step::AddFinalizer {
+                        path: expected,
+                        object,
+                    } => {
                         assert_eq!((&method, path.as_str()), (&Method::PATCH, expected.as_str()));
                         (StatusCode::OK, with_finalizer(object))
                     }
-                    Step::ApplyStatus { path: expected, mut object } => {
-                        assert_eq!((&method, path.as_str()), (&Method::PATCH, format!("{expected}/status").as_str()));
-                        assert!(query.contains("fieldManager=liveops-operator"), "field manager in {query}");
+                    Step::ApplyStatus {
+                        path: expected,
+                        mut object,
+                    } => {
+                        assert_eq!(
+                            (&method, path.as_str()),
+                            (&Method::PATCH, format!("{expected}/status").as_str())
+                        );
+                        assert!(
+                            query.contains("fieldManager=liveops-operator"),
+                            "field manager in {query}"
+                        );
                         assert!(query.contains("force=true"), "force in {query}");
                         object["status"] = body["status"].clone();
                         (StatusCode::OK, object)
@@ -99,23 +129,41 @@ impl ApiServerVerifier {
                         assert_eq!((&method, path.as_str()), (&Method::POST, expected.as_str()));
                         (StatusCode::CREATED, body.clone())
                     }
-                    Step::RemoveFinalizer { path: expected, mut object, db, table, id } => {
+                    Step::RemoveFinalizer {
+                        path: expected,
+                        mut object,
+                        db,
+                        table,
+                        id,
+                    } => {
                         assert_eq!((&method, path.as_str()), (&Method::PATCH, expected.as_str()));
                         row_deleted_before = Some(is_soft_deleted(&db, table, id).await);
                         object["metadata"]["finalizers"] = json!([]);
                         (StatusCode::OK, object)
                     }
-                    Step::Fail { method: expected_method, path: expected, code } => {
+                    Step::Fail {
+                        method: expected_method,
+                        path: expected,
+                        code,
+                    } => {
                         assert_eq!((&method, path.as_str()), (&expected_method, expected.as_str()));
-                        (StatusCode::from_u16(code).expect("status code"), failure_status(code))
+                        (
+                            StatusCode::from_u16(code).expect("status code"),
+                            failure_status(code),
+                        )
                     }
                 };
                 let response = Response::builder()
                     .status(status)
-                    .body(Body::from(serde_json::to_vec(&answer).expect("serialise the answer")))
+                    .body(Body::from(
+                        serde_json::to_vec(&answer).expect("serialise the answer"),
+                    ))
                     .expect("response");
                 send.send_response(response);
-                recorded.push(Recorded { body, row_deleted_before });
+                recorded.push(Recorded {
+                    body,
+                    row_deleted_before,
+                });
             }
             recorded
         })
@@ -143,12 +191,16 @@ fn failure_status(code: u16) -> Value {
 
 async fn is_soft_deleted(db: &PgPool, table: &'static str, id: Uuid) -> bool {
     let deleted = match table {
-        "events" => sqlx::query_scalar!("select deleted_at is not null from events where id = $1", id)
-            .fetch_optional(db)
-            .await,
-        _ => sqlx::query_scalar!("select deleted_at is not null from rewards where id = $1", id)
-            .fetch_optional(db)
-            .await,
+        "events" => {
+            sqlx::query_scalar!("select deleted_at is not null from events where id = $1", id)
+                .fetch_optional(db)
+                .await
+        }
+        _ => {
+            sqlx::query_scalar!("select deleted_at is not null from rewards where id = $1", id)
+                .fetch_optional(db)
+                .await
+        }
     };
     deleted.expect("query the row").flatten().unwrap_or(false)
 }

@@ -52,12 +52,18 @@ async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Acti
 
     let ready = ready_condition(&outcome.status.conditions);
     let ready_reason = ready.map_or("Unknown", |ready| ready.reason.as_str());
-    ctx.metrics.set_phase("Reward", &object_key(reward), ready_label(ready));
+    ctx.metrics
+        .set_phase("Reward", &object_key(reward), ready_label(ready));
     let previous = current.and_then(|status| ready_condition(&status.conditions));
     if let Some(ready) = ready
-        && previous.map(|previous| (&previous.status, &previous.reason)) != Some((&ready.status, &ready.reason))
+        && previous.map(|previous| (&previous.status, &previous.reason))
+            != Some((&ready.status, &ready.reason))
     {
-        let type_ = if ready.status == ConditionStatus::True { EventType::Normal } else { EventType::Warning };
+        let type_ = if ready.status == ConditionStatus::True {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        };
         record(ctx, reward, type_, ready_reason, "Sync", ready.message.clone()).await;
     }
     Ok(Action::requeue(REWARD_RESYNC))

@@ -58,12 +58,19 @@ pub async fn run(
     }
     rewards.list(&ListParams::default().limit(1)).await?;
 
-    let ctx = Arc::new(Context::new(client.clone(), db, metrics, settings.identity.clone()));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        db,
+        metrics,
+        settings.identity.clone(),
+    ));
     started.set();
     let namespace = settings.watch_namespace.clone();
     let controllers = || run_controllers(ctx.clone(), namespace.clone(), shutdown.clone());
     match settings.election {
-        Some(election) => leader::run_while_leader(client, election, shutdown.clone().wait(), controllers).await,
+        Some(election) => {
+            leader::run_while_leader(client, election, shutdown.clone().wait(), controllers).await
+        }
         None => {
             controllers().await;
             Ok(())
@@ -75,7 +82,10 @@ pub async fn run(
 pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutdown: Shutdown) {
     let events: Api<Event> = scoped(&ctx.client, namespace.as_deref());
     let rewards: Api<Reward> = scoped(&ctx.client, namespace.as_deref());
-    tracing::info!(namespace = namespace.as_deref().unwrap_or("<all>"), "starting controllers");
+    tracing::info!(
+        namespace = namespace.as_deref().unwrap_or("<all>"),
+        "starting controllers"
+    );
 
     let event_controller = Controller::new(events.clone(), watcher::Config::default())
         .graceful_shutdown_on(shutdown.clone().wait())
@@ -169,5 +179,8 @@ async fn claimed_counts(db: &PgPool, namespace: Option<&str>) -> Result<ClaimedC
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|row| ((row.namespace, row.name), row.claimed)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| ((row.namespace, row.name), row.claimed))
+        .collect())
 }
