@@ -86,7 +86,8 @@ def rule_set(role) -> set[tuple[str, str, str]]:
 
 EXPECTED_OPERATOR_RULES = {
     *{("liveops.dev", r, v) for r in ("events", "rewards") for v in ("get", "list", "watch", "patch")},
-    *{("liveops.dev", f"{r}/status", v) for r in ("events", "rewards") for v in ("get", "patch")},
+    ("liveops.dev", "events/status", "patch"),
+    ("liveops.dev", "rewards/status", "patch"),
     ("liveops.dev", "events/finalizers", "update"),
     ("liveops.dev", "rewards/finalizers", "update"),
     ("events.k8s.io", "events", "create"),
