@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin_bootstrap;
+pub mod claim;
 pub mod config;
 pub mod email;
 pub mod http;

@@ -249,7 +249,10 @@ async fn page(
     message: String,
 ) -> Result<axum::Json<ClaimList>> {
     let limit = page_limit(limit).map_err(Error::Validation)?;
-    let after = cursor.map(Cursor::decode).transpose().map_err(Error::Validation)?;
+    let after = cursor
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(Error::Validation)?;
     let page = list_claims(&state.db, filter, after, limit).await?;
     Ok(axum::Json(ClaimList {
         message,
@@ -267,8 +270,18 @@ pub async fn list_my_claims(
     State(state): State<AppState>,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<ClaimList>> {
-    let filter = ClaimFilter { user_id: Some(who.user_id), ..ClaimFilter::default() };
-    page(&state, &filter, query.limit, query.cursor.as_deref(), "Your claims.".to_owned()).await
+    let filter = ClaimFilter {
+        user_id: Some(who.user_id),
+        ..ClaimFilter::default()
+    };
+    page(
+        &state,
+        &filter,
+        query.limit,
+        query.cursor.as_deref(),
+        "Your claims.".to_owned(),
+    )
+    .await
 }
 
 /// Every claim (ADMIN, OPERATOR, AUDITOR).
@@ -282,7 +295,14 @@ pub async fn list_all_claims(
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<ClaimList>> {
     let filter = ClaimFilter::default();
-    page(&state, &filter, query.limit, query.cursor.as_deref(), "All claims.".to_owned()).await
+    page(
+        &state,
+        &filter,
+        query.limit,
+        query.cursor.as_deref(),
+        "All claims.".to_owned(),
+    )
+    .await
 }
 
 /// One user's claims (ADMIN, OPERATOR, AUDITOR).
@@ -297,13 +317,19 @@ pub async fn list_user_claims(
     Path(user_id): Path<Uuid>,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<ClaimList>> {
-    let exists = sqlx::query_scalar!(r#"select exists (select 1 from users where id = $1) as "exists!""#, user_id)
-        .fetch_one(&state.db)
-        .await?;
+    let exists = sqlx::query_scalar!(
+        r#"select exists (select 1 from users where id = $1) as "exists!""#,
+        user_id
+    )
+    .fetch_one(&state.db)
+    .await?;
     if !exists {
         return Err(Error::NotFound(format!("no user with id {user_id}")));
     }
-    let filter = ClaimFilter { user_id: Some(user_id), ..ClaimFilter::default() };
+    let filter = ClaimFilter {
+        user_id: Some(user_id),
+        ..ClaimFilter::default()
+    };
     let message = format!("Claims of user {user_id}.");
     page(&state, &filter, query.limit, query.cursor.as_deref(), message).await
 }
@@ -332,5 +358,12 @@ pub async fn filter_claims(
         from: query.from,
         to: query.to,
     };
-    page(&state, &filter, query.limit, query.cursor.as_deref(), "Filtered claims.".to_owned()).await
+    page(
+        &state,
+        &filter,
+        query.limit,
+        query.cursor.as_deref(),
+        "Filtered claims.".to_owned(),
+    )
+    .await
 }

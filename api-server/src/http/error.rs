@@ -61,6 +61,33 @@ pub enum Error {
         /// Seconds until the window resets.
         retry_after_seconds: u64,
     },
+    /// The reward's event has no condition the caller meets (400).
+    #[error("the event's condition is not met")]
+    ConditionNotMet,
+    /// The caller used every grant of the reward in this period (409).
+    #[error("this reward was already claimed for the current period")]
+    AlreadyClaimed,
+    /// No stock left, or the event's maxClaims reached (409).
+    #[error("{0}")]
+    SoldOut(String),
+    /// Claim outside the window, or the event suspended or deleted (400).
+    #[error("{0}")]
+    EventNotActive(String),
+    /// Claim of a reward that does not exist (404).
+    #[error("no reward with this id")]
+    RewardNotFound,
+    /// An event that does not exist or was deleted (404).
+    #[error("no event with this id")]
+    EventNotFound,
+    /// A request with this Idempotency-Key is still being answered (409).
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyKeyInUse,
+    /// The Idempotency-Key was used for a different request (422).
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    /// Claim retries exhausted by contention; never a 500 (503).
+    #[error("too much contention on this reward; retry shortly")]
+    ClaimContention,
     /// A database failure: logged with its chain, answered with an opaque 500.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -106,6 +133,15 @@ impl Error {
             Error::RoleUnchanged(_) => (StatusCode::CONFLICT, "ROLE_UNCHANGED"),
             Error::UnknownInviteCode => (StatusCode::BAD_REQUEST, "UNKNOWN_INVITE_CODE"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Error::ConditionNotMet => (StatusCode::BAD_REQUEST, "CONDITION_NOT_MET"),
+            Error::AlreadyClaimed => (StatusCode::CONFLICT, "ALREADY_CLAIMED"),
+            Error::SoldOut(_) => (StatusCode::CONFLICT, "SOLD_OUT"),
+            Error::EventNotActive(_) => (StatusCode::BAD_REQUEST, "EVENT_NOT_ACTIVE"),
+            Error::RewardNotFound => (StatusCode::NOT_FOUND, "REWARD_NOT_FOUND"),
+            Error::EventNotFound => (StatusCode::NOT_FOUND, "EVENT_NOT_FOUND"),
+            Error::IdempotencyKeyInUse => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE"),
+            Error::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED"),
+            Error::ClaimContention => (StatusCode::SERVICE_UNAVAILABLE, "CLAIM_CONTENTION"),
             Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }

@@ -18,7 +18,9 @@ use super::{
 
 /// The event routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/events", get(list_events)).route("/events/{event_id}", get(get_event))
+    Router::new()
+        .route("/events", get(list_events))
+        .route("/events/{event_id}", get(get_event))
 }
 
 /// A reward as events show it.
@@ -132,7 +134,11 @@ pub async fn get_event(
     State(state): State<AppState>,
     Path(event_id): Path<Uuid>,
 ) -> Result<axum::Json<EventAnswer>> {
-    let event = load_events(&state.db, Some(event_id), true).await?.into_iter().next().ok_or(Error::EventNotFound)?;
+    let event = load_events(&state.db, Some(event_id), true)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(Error::EventNotFound)?;
     Ok(axum::Json(EventAnswer { event }))
 }
 

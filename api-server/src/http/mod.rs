@@ -2,11 +2,14 @@
 //! serves is listed in [`router`].
 
 pub mod auth;
+pub mod claims;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod request_id;
+pub mod rewards;
 
 use std::{sync::Arc, time::Duration};
 
@@ -49,6 +52,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(events::router())
+        .merge(rewards::router())
+        .merge(claims::router())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // route_layer: only matched routes, so the route template is known

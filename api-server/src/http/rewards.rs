@@ -15,7 +15,9 @@ use super::{
 
 /// The reward routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rewards", get(list_rewards)).route("/rewards/event/{event_id}", get(list_event_rewards))
+    Router::new()
+        .route("/rewards", get(list_rewards))
+        .route("/rewards/event/{event_id}", get(list_event_rewards))
 }
 
 /// A reward with its stock.
@@ -99,7 +101,10 @@ pub struct RewardList {
 #[utoipa::path(get, path = "/rewards", tag = "rewards",
     responses((status = 200, body = RewardList), (status = 403, body = super::error::Problem)),
     security(("bearer" = [])))]
-pub async fn list_rewards(_who: Authorized<Staff>, State(state): State<AppState>) -> Result<axum::Json<RewardList>> {
+pub async fn list_rewards(
+    _who: Authorized<Staff>,
+    State(state): State<AppState>,
+) -> Result<axum::Json<RewardList>> {
     let rewards = sqlx::query_as!(
         RewardRow,
         "select id, event_id, namespace, name, display_name, description, quantity, claimed,
@@ -112,7 +117,10 @@ pub async fn list_rewards(_who: Authorized<Staff>, State(state): State<AppState>
     .into_iter()
     .map(RewardView::from)
     .collect();
-    Ok(axum::Json(RewardList { message: "All rewards.".to_owned(), rewards }))
+    Ok(axum::Json(RewardList {
+        message: "All rewards.".to_owned(),
+        rewards,
+    }))
 }
 
 /// The live rewards of one live event; 404 when the event is unknown or deleted.
@@ -148,5 +156,8 @@ pub async fn list_event_rewards(
     .into_iter()
     .map(RewardView::from)
     .collect();
-    Ok(axum::Json(RewardList { message: format!("Rewards of event {event_id}."), rewards }))
+    Ok(axum::Json(RewardList {
+        message: format!("Rewards of event {event_id}."),
+        rewards,
+    }))
 }

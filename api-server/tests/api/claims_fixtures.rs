@@ -108,7 +108,10 @@ pub async fn open_reward(app: &TestApp, quantity: Option<i32>) -> (Uuid, Uuid) {
 
 /// POST /claims/{reward}/claim with `token` and an optional key.
 pub async fn claim(app: &TestApp, token: &str, reward: &str, key: Option<&str>) -> reqwest::Response {
-    let mut request = app.client.post(app.url(&format!("/claims/{reward}/claim"))).bearer_auth(token);
+    let mut request = app
+        .client
+        .post(app.url(&format!("/claims/{reward}/claim")))
+        .bearer_auth(token);
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }

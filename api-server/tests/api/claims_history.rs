@@ -37,7 +37,10 @@ async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
 
 fn ids(body: &Value) -> Vec<String> {
     body["claims"].as_array().map_or_else(Vec::new, |claims| {
-        claims.iter().map(|claim| claim["id"].as_str().unwrap_or_default().to_owned()).collect()
+        claims
+            .iter()
+            .map(|claim| claim["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
     })
 }
 
@@ -47,9 +50,18 @@ async fn my_claims_are_mine_newest_first_with_reward_and_event() {
     let (_, token) = user_with_token(&app, Role::User).await;
     let (_, other) = user_with_token(&app, Role::User).await;
     let (event_id, reward_id) = open_reward(&app, None).await;
-    assert_eq!(claim(&app, &token, &reward_id.to_string(), None).await.status(), 201);
-    assert_eq!(claim(&app, &token, &reward_id.to_string(), None).await.status(), 409);
-    assert_eq!(claim(&app, &other, &reward_id.to_string(), None).await.status(), 201);
+    assert_eq!(
+        claim(&app, &token, &reward_id.to_string(), None).await.status(),
+        201
+    );
+    assert_eq!(
+        claim(&app, &token, &reward_id.to_string(), None).await.status(),
+        409
+    );
+    assert_eq!(
+        claim(&app, &other, &reward_id.to_string(), None).await.status(),
+        201
+    );
 
     let body = get_json(&app, "/claims/me", &token).await;
     assert!(body["message"].is_string());
@@ -59,7 +71,11 @@ async fn my_claims_are_mine_newest_first_with_reward_and_event() {
     assert_eq!(claims[0]["reason"], "ALREADY_CLAIMED");
     assert_eq!(claims[1]["status"], "success");
     assert_eq!(claims[1]["reward"]["id"], json!(reward_id));
-    assert!(claims[1]["reward"]["name"].as_str().is_some_and(|name| name.starts_with("reward-")));
+    assert!(
+        claims[1]["reward"]["name"]
+            .as_str()
+            .is_some_and(|name| name.starts_with("reward-"))
+    );
     assert_eq!(claims[1]["eventId"], json!(event_id));
     assert!(body["nextCursor"].is_null());
 }
@@ -108,7 +124,13 @@ async fn pages_follow_the_cursor_without_gaps_or_repeats_while_claims_arrive() {
 async fn bad_limits_and_cursors_are_400s() {
     let app = spawn_app().await;
     let (_, token) = user_with_token(&app, Role::User).await;
-    for query in ["limit=0", "limit=101", "limit=ten", "cursor=garbage", "colour=blue"] {
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "cursor=garbage",
+        "colour=blue",
+    ] {
         let response = app.get_authed(&format!("/claims/me?{query}"), &token).await;
         assert_problem(response, 400, "VALIDATION_FAILED").await;
     }
@@ -122,9 +144,24 @@ async fn the_filter_narrows_by_each_field() {
     let (_, auditor) = user_with_token(&app, Role::Auditor).await;
     let (event_a, reward_a) = open_reward(&app, None).await;
     let (_, reward_b) = open_reward(&app, Some(0)).await;
-    assert_eq!(claim(&app, &alice_token, &reward_a.to_string(), None).await.status(), 201);
-    assert_eq!(claim(&app, &bob_token, &reward_b.to_string(), None).await.status(), 409);
-    assert_eq!(claim(&app, &bob_token, &reward_a.to_string(), None).await.status(), 201);
+    assert_eq!(
+        claim(&app, &alice_token, &reward_a.to_string(), None)
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        claim(&app, &bob_token, &reward_b.to_string(), None)
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        claim(&app, &bob_token, &reward_a.to_string(), None)
+            .await
+            .status(),
+        201
+    );
 
     let count = |body: Value| body["claims"].as_array().map_or(0, Vec::len);
     let filter = |query: String| {
@@ -136,8 +173,14 @@ async fn the_filter_narrows_by_each_field() {
     assert_eq!(count(filter("status=failed".into()).await), 1);
     assert_eq!(count(filter(format!("eventId={event_a}")).await), 2);
     assert_eq!(count(filter(format!("userId={alice}")).await), 1);
-    assert_eq!(count(filter(format!("userId={bob}&rewardId={reward_b}")).await), 1);
-    assert_eq!(count(filter("from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z".into()).await), 3);
+    assert_eq!(
+        count(filter(format!("userId={bob}&rewardId={reward_b}")).await),
+        1
+    );
+    assert_eq!(
+        count(filter("from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z".into()).await),
+        3
+    );
     assert_eq!(count(filter("to=2000-01-01T00:00:00Z".into()).await), 0);
 
     for bad in [
@@ -157,13 +200,25 @@ async fn the_filter_narrows_by_each_field() {
 async fn staff_listings_admit_admin_operator_and_auditor_only() {
     let app = spawn_app().await;
     let (user_id, user_token) = user_with_token(&app, Role::User).await;
-    let paths = ["/claims".to_owned(), format!("/claims/user/{user_id}"), "/claims/filter".to_owned()];
+    let paths = [
+        "/claims".to_owned(),
+        format!("/claims/user/{user_id}"),
+        "/claims/filter".to_owned(),
+    ];
     for role in [Role::Admin, Role::Operator, Role::Auditor] {
         let (_, token) = user_with_token(&app, role).await;
         for path in &paths {
-            assert_eq!(app.get_authed(path, &token).await.status(), 200, "{role} GET {path}");
+            assert_eq!(
+                app.get_authed(path, &token).await.status(),
+                200,
+                "{role} GET {path}"
+            );
         }
-        assert_eq!(app.get_authed("/claims/me", &token).await.status(), 200, "{role} GET /claims/me");
+        assert_eq!(
+            app.get_authed("/claims/me", &token).await.status(),
+            200,
+            "{role} GET /claims/me"
+        );
     }
     for path in &paths {
         assert_problem(app.get_authed(path, &user_token).await, 403, "FORBIDDEN").await;
@@ -179,11 +234,16 @@ async fn one_users_claims_by_id_and_404_for_an_unknown_user() {
     let (user_id, token) = user_with_token(&app, Role::User).await;
     let (_, operator) = user_with_token(&app, Role::Operator).await;
     let (_, reward_id) = open_reward(&app, None).await;
-    assert_eq!(claim(&app, &token, &reward_id.to_string(), None).await.status(), 201);
+    assert_eq!(
+        claim(&app, &token, &reward_id.to_string(), None).await.status(),
+        201
+    );
     let body = get_json(&app, &format!("/claims/user/{user_id}"), &operator).await;
     assert_eq!(ids(&body).len(), 1);
     assert_eq!(body["claims"][0]["userId"], json!(user_id));
-    let unknown = app.get_authed(&format!("/claims/user/{}", Uuid::new_v4()), &operator).await;
+    let unknown = app
+        .get_authed(&format!("/claims/user/{}", Uuid::new_v4()), &operator)
+        .await;
     assert_problem(unknown, 404, "NOT_FOUND").await;
     let malformed = app.get_authed("/claims/user/42", &operator).await;
     assert_problem(malformed, 400, "VALIDATION_FAILED").await;

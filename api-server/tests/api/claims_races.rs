@@ -7,7 +7,11 @@ use crate::claims_fixtures::{NewEvent, claim, open_reward, reward, user_with_tok
 use crate::support::spawn_app;
 
 async fn statuses(requests: impl IntoIterator<Item = impl Future<Output = reqwest::Response>>) -> Vec<u16> {
-    join_all(requests).await.into_iter().map(|response| response.status().as_u16()).collect()
+    join_all(requests)
+        .await
+        .into_iter()
+        .map(|response| response.status().as_u16())
+        .collect()
 }
 
 fn count(statuses: &[u16], status: u16) -> usize {
@@ -24,7 +28,11 @@ async fn a_hundred_users_against_a_stock_of_ten_get_exactly_ten_rewards() {
     }
     let rid = reward_id.to_string();
     let statuses = statuses(tokens.iter().map(|token| claim(&app, token, &rid, None))).await;
-    assert_eq!((count(&statuses, 201), count(&statuses, 409)), (10, 90), "{statuses:?}");
+    assert_eq!(
+        (count(&statuses, 201), count(&statuses, 409)),
+        (10, 90),
+        "{statuses:?}"
+    );
     let (claimed, failed): (i32, i64) = sqlx::query_as(
         "select claimed, (select count(*) from claims where reason = 'SOLD_OUT') from rewards where id = $1",
     )
@@ -42,7 +50,11 @@ async fn thirty_simultaneous_claims_by_one_user_grant_exactly_one() {
     let (_, reward_id) = open_reward(&app, None).await;
     let rid = reward_id.to_string();
     let statuses = statuses((0..30).map(|_| claim(&app, &token, &rid, None))).await;
-    assert_eq!((count(&statuses, 201), count(&statuses, 409)), (1, 29), "{statuses:?}");
+    assert_eq!(
+        (count(&statuses, 201), count(&statuses, 409)),
+        (1, 29),
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -72,7 +84,11 @@ async fn a_daily_reward_is_granted_once_per_local_day_even_under_simultaneous_cl
     .expect("yesterday's claim");
     let rid = reward_id.to_string();
     let statuses = statuses((0..20).map(|_| claim(&app, &token, &rid, None))).await;
-    assert_eq!((count(&statuses, 201), count(&statuses, 409)), (1, 19), "{statuses:?}");
+    assert_eq!(
+        (count(&statuses, 201), count(&statuses, 409)),
+        (1, 19),
+        "{statuses:?}"
+    );
     let periods: Vec<String> = sqlx::query_scalar(
         "select period_key from claims where status = 'success' and user_id = $1 order by period_key",
     )
