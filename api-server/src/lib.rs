@@ -10,7 +10,9 @@ pub mod email;
 pub mod http;
 pub mod invite_code;
 pub mod password;
+pub mod rate_limit;
 pub mod role;
+pub mod session;
 pub mod startup;
 pub mod telemetry;
 

@@ -196,6 +196,9 @@ impl From<JsonRejection> for Error {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
             StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
             status if status.is_server_error() => Error::Internal(anyhow::anyhow!(rejection.body_text())),
+            // Valid JSON of the wrong shape: a missing field, a wrong type, an
+            // unknown field (every request type denies unknown fields).
+            _ if matches!(rejection, JsonRejection::JsonDataError(_)) => Error::Validation(rejection.body_text()),
             _ => Error::MalformedJson(rejection.body_text()),
         }
     }

@@ -2,14 +2,21 @@
 //! serves is listed in [`router`].
 
 pub mod auth;
+pub mod client_address;
 pub mod claims;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
+pub mod profile;
+pub mod refresh_cookie;
 pub mod request_id;
 pub mod rewards;
+pub mod roles;
+pub mod session;
+pub mod signup;
 
 use std::{sync::Arc, time::Duration};
 
@@ -52,6 +59,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(openapi::router())
+        .merge(signup::router())
+        .merge(session::router())
+        .merge(profile::router())
+        .merge(roles::router())
         .merge(events::router())
         .merge(rewards::router())
         .merge(claims::router())

@@ -1,0 +1,111 @@
+//! PATCH /auth/users/{userId}/role: ADMIN and OPERATOR change other users'
+//! roles; only an ADMIN grants or removes ADMIN (DESIGN.md, "REST API").
+
+use axum::{Router, extract::State, routing::patch};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    AppState, Error, Result,
+    auth::{Authorized, Managers, RolePolicy},
+    error::Problem,
+    extract::{Json, Path},
+};
+use crate::role::Role;
+
+/// `/auth/users/{userId}/role`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/auth/users/{userId}/role", patch(change_user_role))
+}
+
+/// The new role, as text so an unknown one is a clear 400.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChangeRequest {
+    /// USER, OPERATOR, AUDITOR or ADMIN.
+    #[schema(example = "OPERATOR")]
+    pub role: String,
+}
+
+/// The changed user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleChangedUser {
+    /// User id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// The new role.
+    pub role: Role,
+}
+
+/// The seed's wrapping: `{message, user}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleChangeResponse {
+    /// Human-readable outcome.
+    pub message: &'static str,
+    /// The user with the new role.
+    pub user: RoleChangedUser,
+}
+
+/// Changes another user's role.
+#[utoipa::path(
+    patch,
+    path = "/auth/users/{userId}/role",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("userId" = Uuid, Path, description = "the user whose role changes")),
+    request_body = RoleChangeRequest,
+    responses(
+        (status = 200, description = "role changed", body = RoleChangeResponse),
+        (status = 400, description = "unknown role or malformed userId", body = Problem),
+        (status = 401, description = "no or invalid access token", body = Problem),
+        (status = 403, description = "not ADMIN/OPERATOR, own role, or ADMIN granted/removed by a non-ADMIN", body = Problem),
+        (status = 404, description = "no such user", body = Problem),
+        (status = 409, description = "ROLE_UNCHANGED", body = Problem),
+    )
+)]
+#[tracing::instrument(skip_all, fields(caller = %caller.user_id, target = %target_id))]
+pub async fn change_user_role(
+    State(state): State<AppState>,
+    caller: Authorized<Managers>,
+    Path(target_id): Path<Uuid>,
+    Json(request): Json<RoleChangeRequest>,
+) -> Result<Json<RoleChangeResponse>> {
+    let new_role: Role = request.role.parse().map_err(|e: crate::role::UnknownRole| Error::Validation(e.to_string()))?;
+    if target_id == caller.user_id {
+        return Err(Error::Forbidden("nobody changes their own role".into()));
+    }
+    let mut tx = state.db.begin().await?;
+    // The token's role may be up to 15 minutes old; a role change decides
+    // on the caller's role as stored now.
+    let caller_role = sqlx::query_scalar!(r#"select role as "role: Role" from users where id = $1"#, caller.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::Unauthorized("the account of this token no longer exists"))?;
+    if !Managers::admits(caller_role) {
+        return Err(Error::Forbidden(format!("role {caller_role} may not change roles")));
+    }
+    let target = sqlx::query!(
+        r#"select email, role as "role: Role" from users where id = $1 for update"#,
+        target_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no user with id {target_id}")))?;
+    if (new_role == Role::Admin || target.role == Role::Admin) && caller_role != Role::Admin {
+        return Err(Error::Forbidden("only an ADMIN grants or removes ADMIN".into()));
+    }
+    if target.role == new_role {
+        return Err(Error::RoleUnchanged(new_role));
+    }
+    sqlx::query!("update users set role = $1, updated_at = now() where id = $2", new_role as Role, target_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(from = %target.role, to = %new_role, "role changed");
+    Ok(Json(RoleChangeResponse {
+        message: "Changed the user's role.",
+        user: RoleChangedUser { id: target_id, email: target.email, role: new_role },
+    }))
+}

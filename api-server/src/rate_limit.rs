@@ -1,0 +1,54 @@
+//! Fixed-window rate limits kept in Postgres (`rate_limit_counters`), so
+//! every replica counts against the same budget (DESIGN.md, "Security
+//! baseline": login and signup are rate-limited).
+
+use rand::Rng;
+use sqlx::PgPool;
+
+use crate::http::Error;
+
+/// Checks and counts one attempt against every bucket in `buckets` for the
+/// current minute. `limit_per_minute == 0` turns the limit off (load tests).
+///
+/// Refuses with [`Error::RateLimited`], carrying the seconds left in the
+/// window, as soon as any bucket is over its limit.
+pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String]) -> Result<(), Error> {
+    if limit_per_minute == 0 || buckets.is_empty() {
+        return Ok(());
+    }
+    let window = sqlx::query!(
+        r#"with bumped as (
+               insert into rate_limit_counters as counter (bucket, window_start, hits)
+               select bucket, date_trunc('minute', now()), 1 from unnest($1::text[]) as bucket
+               on conflict (bucket, window_start) do update set hits = counter.hits + 1
+               returning counter.hits
+           )
+           select
+               (select max(hits) from bumped) as "hits!",
+               ceil(extract(epoch from date_trunc('minute', now()) + interval '1 minute' - now()))::bigint
+                   as "seconds_left!""#,
+        buckets,
+    )
+    .fetch_one(db)
+    .await?;
+    forget_old_windows(db).await;
+    if i64::from(window.hits) > i64::from(limit_per_minute) {
+        let retry_after_seconds = u64::try_from(window.seconds_left.max(1)).unwrap_or(60);
+        return Err(Error::RateLimited { retry_after_seconds });
+    }
+    Ok(())
+}
+
+/// Deletes finished windows on about one call in a hundred, which keeps the
+/// table small without a background job.
+async fn forget_old_windows(db: &PgPool) {
+    if rand::rng().random_range(0..100) != 0 {
+        return;
+    }
+    let deleted = sqlx::query!("delete from rate_limit_counters where window_start < now() - interval '2 minutes'")
+        .execute(db)
+        .await;
+    if let Err(error) = deleted {
+        tracing::warn!(%error, "could not delete old rate-limit windows");
+    }
+}
