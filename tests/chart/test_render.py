@@ -5,6 +5,7 @@ from __future__ import annotations
 import helm_python
 import kubernetes_validate
 import pytest
+import yaml
 
 from conftest import ALL_FEATURES, CHART_DIR, NAMESPACE, RELEASE, by_kind, one, render_notes, render_objects
 
@@ -116,3 +117,19 @@ def test_notes_name_the_configured_secret_and_ingress_host_when_given(chart):
     assert "create secret generic" not in notes
     assert "https://api.example.com/docs" in notes
     assert "No bootstrap ADMIN" not in notes
+
+
+def test_longest_release_name_keeps_every_name_and_label_within_kubernetes_limits(chart):
+    release = "r" * 53  # Helm's maximum release name length
+    rendered = chart.render(ALL_FEATURES, name=release, namespace=NAMESPACE, is_install=True)
+    for template, text in rendered.items():
+        if template.endswith("NOTES.txt"):
+            continue
+        for obj in filter(None, yaml.safe_load_all(text)):
+            if obj["kind"] == "CustomResourceDefinition":
+                continue
+            # Services (and the Deployments their pods' names derive from) are DNS labels; RBAC names may be longer.
+            limit = 63 if obj["kind"] in {"Service", "Deployment", "Ingress", "ServiceAccount"} else 253
+            assert len(obj["metadata"]["name"]) <= limit, obj["metadata"]["name"]
+            for value in obj["metadata"].get("labels", {}).values():
+                assert len(str(value)) <= 63, value
