@@ -60,3 +60,12 @@ def test_health_follows_the_ready_condition_and_observed_generation(obj, expecte
     result = health(argocd_config()["resource.customizations.health.liveops.dev_Event"], obj)
     assert result["status"] == expected
     assert result["message"]
+
+
+def test_every_yaml_snippet_in_the_readme_cluster_section_parses():
+    section = README[README.index("<!-- cluster:start -->"):README.index("<!-- cluster:end -->")]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        documents = [d for d in yaml.safe_load_all(block) if d]
+        assert documents and all(isinstance(d, dict) for d in documents)
