@@ -1,17 +1,77 @@
 //! The manifests-directory source: `operator --manifests DIR`, no cluster needed.
 //!
 //! Entry point for `main.rs`:
-//! `pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()> + Send) -> crate::error::Result<()>`
-//! It returns when `shutdown` completes (or on a fatal error such as an
-//! unreadable DIR at start-up). Migrations are the caller's job.
+//! `pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -> crate::error::Result<()>`
+//! It returns when `shutdown` completes, or early with an error when DIR
+//! cannot be read at start-up. Migrations are the caller's job.
+//!
+//! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
+//! as in a cluster. The directory is rescanned every [`RESCAN`] (a `stat`
+//! per file; content hashes decide what changed), a timer fires at the
+//! earliest next phase boundary across all Events, and Rewards are
+//! re-reconciled every [`REWARD_RESYNC`] so `claimed`/`remaining` follow
+//! claims. Status is logged and stored in `resource_status`.
 
-use std::{future::Future, path::PathBuf};
+mod documents;
+mod state;
+mod status_store;
 
+use std::{future::Future, path::PathBuf, time::Duration};
+
+use chrono::Utc;
 use sqlx::PgPool;
+use tokio::time::{Instant, MissedTickBehavior};
+
+pub use self::documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file};
+use self::state::ManifestState;
+use crate::{
+    error::{Error, Result},
+    reconcile::REWARD_RESYNC,
+};
+
+/// How often the directory is checked for new, edited and deleted files.
+pub const RESCAN: Duration = Duration::from_millis(250);
 
 /// Loads, reconciles and watches every Event/Reward under `dir` until `shutdown`.
-pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()> + Send) -> crate::error::Result<()> {
-    let _ = (dir, db);
-    shutdown.await;
+pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let metadata = tokio::fs::metadata(&dir)
+        .await
+        .map_err(|source| Error::ManifestIo {
+            path: dir.clone(),
+            source,
+        })?;
+    if !metadata.is_dir() {
+        return Err(Error::ManifestIo {
+            path: dir,
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
+    tracing::info!(dir = %dir.display(), "manifests mode: watching directory");
+    let mut state = ManifestState::restore(dir, db).await?;
+    let mut rescan = tokio::time::interval(RESCAN);
+    rescan.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut resync = tokio::time::interval_at(Instant::now() + REWARD_RESYNC, REWARD_RESYNC);
+    resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        let boundary = state.next_boundary().map(|at| {
+            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            Instant::now() + wait
+        });
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = rescan.tick() => state.rescan().await,
+            _ = resync.tick() => state.resync().await,
+            () = sleep_until_or_forever(boundary) => state.reconcile_due(Utc::now()).await,
+        }
+    }
+    tracing::info!("manifests mode: stopped");
     Ok(())
+}
+
+async fn sleep_until_or_forever(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }

@@ -1,0 +1,385 @@
+//! What manifests mode knows about each object: its last loaded spec, its
+//! generation (bumped on each spec change, as an API server would), its
+//! status and its next phase boundary; and the reconcile runs over them.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    path::PathBuf,
+};
+
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, stream};
+use kube::{
+    Resource,
+    core::object::{HasSpec, HasStatus},
+};
+use liveops_domain::crd::{Event, Reward};
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+
+use super::{
+    documents::{Manifest, ManifestDirectory, ObjectKey, Origin, manifest_key},
+    status_store,
+};
+use crate::{
+    error::Result,
+    projection::{self, Kind},
+    reconcile::{self, EventOutcome, RewardOutcome},
+};
+
+/// Reconciles in flight at once: enough to hide round trips, few enough to
+/// leave pool connections for the API server.
+const CONCURRENCY: usize = 16;
+
+struct Tracked<T> {
+    object: T,
+    origin: Origin,
+    requeue_at: Option<DateTime<Utc>>,
+    /// The last reconcile failed (e.g. database down): retried on resync.
+    failed: bool,
+}
+
+/// Every object loaded from the directory, and the database they go to.
+pub struct ManifestState {
+    dir: PathBuf,
+    db: PgPool,
+    directory: ManifestDirectory,
+    events: BTreeMap<ObjectKey, Tracked<Event>>,
+    rewards: BTreeMap<ObjectKey, Tracked<Reward>>,
+    /// Statuses stored by an earlier run, consumed as objects are first seen;
+    /// what is left after the first scan was deleted while the operator was down.
+    restored: Option<HashMap<ObjectKey, serde_json::Value>>,
+}
+
+impl ManifestState {
+    /// Starts empty, with the statuses an earlier run stored.
+    pub async fn restore(dir: PathBuf, db: PgPool) -> Result<Self> {
+        let restored = status_store::load_all(&db).await?;
+        Ok(Self {
+            dir,
+            db,
+            directory: ManifestDirectory::default(),
+            events: BTreeMap::new(),
+            rewards: BTreeMap::new(),
+            restored: Some(restored),
+        })
+    }
+
+    /// The earliest instant an Event's phase changes.
+    pub fn next_boundary(&self) -> Option<DateTime<Utc>> {
+        self.events
+            .values()
+            .filter_map(|tracked| tracked.requeue_at)
+            .min()
+    }
+
+    /// Re-reads the directory and reconciles what changed.
+    pub async fn rescan(&mut self) {
+        let (changed, problems) = match self.directory.rescan(&self.dir) {
+            Ok(result) => result,
+            Err(error) => {
+                tracing::warn!(dir = %self.dir.display(), %error, "cannot read manifests directory");
+                return;
+            }
+        };
+        for problem in &problems {
+            tracing::warn!(
+                file = %problem.origin.file.display(),
+                document = problem.origin.document,
+                line = problem.origin.line,
+                field = %problem.field,
+                message = %problem.message,
+                "invalid document skipped"
+            );
+        }
+        if changed || self.restored.is_some() {
+            self.apply_directory().await;
+        }
+    }
+
+    /// Rewards re-read their counters; failed reconciles are retried.
+    pub async fn resync(&mut self) {
+        let events: Vec<_> = self
+            .events
+            .iter()
+            .filter(|(_, t)| t.failed)
+            .map(|(k, _)| k.clone())
+            .collect();
+        self.reconcile_events(events).await;
+        let rewards: Vec<_> = self.rewards.keys().cloned().collect();
+        self.reconcile_rewards(rewards).await;
+    }
+
+    /// Reconciles the Events whose boundary has come.
+    pub async fn reconcile_due(&mut self, now: DateTime<Utc>) {
+        let due: Vec<_> = self
+            .events
+            .iter()
+            .filter(|(_, tracked)| tracked.requeue_at.is_some_and(|at| at <= now))
+            .map(|(key, _)| key.clone())
+            .collect();
+        self.reconcile_events(due).await;
+    }
+
+    /// Brings the tracked objects in line with the parsed directory.
+    async fn apply_directory(&mut self) {
+        let mut desired: BTreeMap<ObjectKey, (Origin, Manifest)> = BTreeMap::new();
+        let mut held = BTreeSet::new();
+        for file in self.directory.files() {
+            held.extend(file.held.iter().cloned());
+            for (origin, manifest) in &file.manifests {
+                let key = manifest_key(manifest);
+                if let Some((first, _)) = desired.get(&key) {
+                    tracing::warn!(file = %origin.file.display(), document = origin.document, field = "metadata.name",
+                        message = %format!("duplicate of {first}"), "invalid document skipped");
+                    continue;
+                }
+                desired.insert(key, (origin.clone(), manifest.clone()));
+            }
+        }
+        let mut restored = self.restored.take();
+        let mut changed_events = Vec::new();
+        let mut changed_rewards = Vec::new();
+        for (key, (origin, manifest)) in desired.iter() {
+            let stored = restored.as_mut().and_then(|restored| restored.remove(key));
+            match manifest {
+                Manifest::Event(event) => {
+                    if track(&mut self.events, key, origin, event.as_ref(), stored) {
+                        changed_events.push(key.clone());
+                    }
+                }
+                Manifest::Reward(reward) => {
+                    if track(&mut self.rewards, key, origin, reward.as_ref(), stored) {
+                        changed_rewards.push(key.clone());
+                    }
+                }
+            }
+        }
+        let gone = |key: &ObjectKey| !desired.contains_key(key) && !held.contains(key);
+        let deleted_events: Vec<_> = self.events.keys().filter(|k| gone(k)).cloned().collect();
+        let deleted_rewards: Vec<_> = self.rewards.keys().filter(|k| gone(k)).cloned().collect();
+
+        self.reconcile_events(changed_events.clone()).await;
+        for key in &deleted_events {
+            if let Some(tracked) = self.events.remove(key) {
+                self.delete(key, projection::object_id(Kind::Event, &tracked.object.metadata))
+                    .await;
+            }
+        }
+        // Deleted while the operator was down: only their stored status is left.
+        for key in restored
+            .into_iter()
+            .flat_map(|left| left.into_keys())
+            .filter(|k| !held.contains(k))
+        {
+            let (kind, namespace, name) = &key;
+            self.delete(&key, Ok(projection::manifest_id(*kind, namespace, name)))
+                .await;
+        }
+        // Rewards of an Event that appeared, changed or went away see it now.
+        let touched: BTreeSet<(String, String)> = changed_events
+            .iter()
+            .chain(&deleted_events)
+            .map(|(_, namespace, name)| (namespace.clone(), name.clone()))
+            .collect();
+        for (key, tracked) in &self.rewards {
+            let event = (key.1.clone(), tracked.object.spec.event_ref.name.clone());
+            if touched.contains(&event) && !changed_rewards.contains(key) {
+                changed_rewards.push(key.clone());
+            }
+        }
+        self.reconcile_rewards(changed_rewards).await;
+        for key in &deleted_rewards {
+            if let Some(tracked) = self.rewards.remove(key) {
+                self.delete(key, projection::object_id(Kind::Reward, &tracked.object.metadata))
+                    .await;
+            }
+        }
+    }
+
+    async fn delete(&self, key: &ObjectKey, id: Result<uuid::Uuid>) {
+        let result = async {
+            let id = id?;
+            match key.0 {
+                Kind::Event => projection::soft_delete_event(&self.db, id).await?,
+                Kind::Reward => projection::soft_delete_reward(&self.db, id).await?,
+            }
+            status_store::remove(&self.db, key).await
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                tracing::info!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, "deleted: row soft-deleted")
+            }
+            Err(error) => {
+                tracing::warn!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, %error, "soft delete failed")
+            }
+        }
+    }
+
+    async fn reconcile_events(&mut self, keys: Vec<ObjectKey>) {
+        let now = Utc::now();
+        let jobs: Vec<_> = keys
+            .into_iter()
+            .filter_map(|key| self.events.get(&key).map(|t| (key, t.object.clone())))
+            .collect();
+        let db = &self.db;
+        let results: Vec<(ObjectKey, Result<EventOutcome>)> = stream::iter(jobs)
+            .map(|(key, event)| async move {
+                let outcome = reconcile_event(db, &key, &event, now).await;
+                (key, outcome)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (key, result) in results {
+            let Some(tracked) = self.events.get_mut(&key) else {
+                continue;
+            };
+            match result {
+                Ok(outcome) => {
+                    if let Some((from, to)) = outcome.phase_change {
+                        tracing::info!(namespace = %key.1, name = %key.2, from = ?from, to = %to, "event phase changed");
+                    }
+                    if tracked.object.status.as_ref() != Some(&outcome.status) {
+                        report_problems(&tracked.origin, &outcome.problems);
+                    }
+                    tracked.object.status = Some(outcome.status);
+                    tracked.requeue_at = outcome.requeue_at;
+                    tracked.failed = false;
+                }
+                Err(error) => {
+                    tracing::warn!(namespace = %key.1, name = %key.2, %error, "event reconcile failed; retrying");
+                    tracked.failed = true;
+                }
+            }
+        }
+    }
+
+    async fn reconcile_rewards(&mut self, keys: Vec<ObjectKey>) {
+        let now = Utc::now();
+        let jobs: Vec<_> = keys
+            .into_iter()
+            .filter_map(|key| self.rewards.get(&key).map(|t| (key, t.object.clone())))
+            .collect();
+        let db = &self.db;
+        let results: Vec<(ObjectKey, Result<RewardOutcome>)> = stream::iter(jobs)
+            .map(|(key, reward)| async move {
+                let outcome = reconcile_reward(db, &key, &reward, now).await;
+                (key, outcome)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (key, result) in results {
+            let Some(tracked) = self.rewards.get_mut(&key) else {
+                continue;
+            };
+            match result {
+                Ok(outcome) => {
+                    if tracked.object.status.as_ref() != Some(&outcome.status) {
+                        report_problems(&tracked.origin, &outcome.problems);
+                    }
+                    tracked.object.status = Some(outcome.status);
+                    tracked.failed = false;
+                }
+                Err(error) => {
+                    tracing::warn!(namespace = %key.1, name = %key.2, %error, "reward reconcile failed; retrying");
+                    tracked.failed = true;
+                }
+            }
+        }
+    }
+}
+
+/// Records a loaded object; true when it is new or its spec changed (then
+/// its generation goes up, as an API server's would, and the status stays).
+fn track<T>(
+    tracked: &mut BTreeMap<ObjectKey, Tracked<T>>,
+    key: &ObjectKey,
+    origin: &Origin,
+    loaded: &T,
+    stored_status: Option<serde_json::Value>,
+) -> bool
+where
+    T: Clone + Resource + HasSpec + HasStatus,
+    T::Spec: PartialEq,
+    T::Status: DeserializeOwned,
+{
+    if let Some(existing) = tracked.get_mut(key) {
+        existing.origin = origin.clone();
+        if existing.object.spec() == loaded.spec() {
+            return false;
+        }
+        let generation = existing.object.meta().generation.unwrap_or(1) + 1;
+        let status = existing.object.status_mut().take();
+        existing.object = loaded.clone();
+        existing.object.meta_mut().generation = Some(generation);
+        *existing.object.status_mut() = status;
+        return true;
+    }
+    let mut object = loaded.clone();
+    let generation = stored_status
+        .as_ref()
+        .and_then(|status| status.get("observedGeneration"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(1);
+    object.meta_mut().generation = Some(generation);
+    *object.status_mut() = stored_status.and_then(|status| serde_json::from_value(status).ok());
+    tracked.insert(
+        key.clone(),
+        Tracked {
+            object,
+            origin: origin.clone(),
+            requeue_at: None,
+            failed: false,
+        },
+    );
+    true
+}
+
+/// Logs why a loaded object is invalid, with where it came from.
+fn report_problems(origin: &Origin, problems: &[liveops_domain::crd::SpecProblem]) {
+    for problem in problems {
+        tracing::warn!(
+            file = %origin.file.display(),
+            document = origin.document,
+            line = origin.line,
+            field = %problem.field,
+            message = %problem.message,
+            "invalid spec"
+        );
+    }
+}
+
+/// One Event through the shared reconcile; its status stored and logged when it changed.
+async fn reconcile_event(
+    db: &PgPool,
+    key: &ObjectKey,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<EventOutcome> {
+    let outcome = reconcile::reconcile_event(db, event, now).await?;
+    if event.status.as_ref() != Some(&outcome.status) {
+        let status = serde_json::to_value(&outcome.status)?;
+        status_store::store(db, key, &status).await?;
+        tracing::info!(kind = "Event", namespace = %key.1, name = %key.2, %status, "status");
+    }
+    Ok(outcome)
+}
+
+/// One Reward through the shared reconcile; its status stored and logged when it changed.
+async fn reconcile_reward(
+    db: &PgPool,
+    key: &ObjectKey,
+    reward: &Reward,
+    now: DateTime<Utc>,
+) -> Result<RewardOutcome> {
+    let outcome = reconcile::reconcile_reward(db, reward, now).await?;
+    if reward.status.as_ref() != Some(&outcome.status) {
+        let status = serde_json::to_value(&outcome.status)?;
+        status_store::store(db, key, &status).await?;
+        tracing::info!(kind = "Reward", namespace = %key.1, name = %key.2, %status, "status");
+    }
+    Ok(outcome)
+}
