@@ -95,3 +95,6 @@ async fn wait_for(is_leader: &mut watch::Receiver<bool>, wanted: bool) -> Result
 fn lease_error(error: LeaseManagerError) -> Error {
     Error::LeaderElection(error.to_string())
 }
+
+#[cfg(test)]
+mod tests;
