@@ -100,17 +100,9 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
     let rewards_store = reward_controller.store();
     let reward_controller = reward_controller
         .watches(events, watcher::Config::default(), move |event: Event| {
-            // Every Reward that refers to this Event, dangling or not.
-            let namespace = event.namespace();
-            let name = event.name_any();
-            rewards_store
-                .state()
-                .into_iter()
-                .filter(|reward| reward.namespace() == namespace && reward.spec.event_ref.name == name)
-                .map(|reward| ObjectRef::from_obj(reward.as_ref()))
-                .collect::<Vec<_>>()
+            rewards_of(&event, rewards_store.state())
         })
-        .reconcile_on(claimed_changes(ctx.db.clone(), namespace.clone()))
+        .reconcile_on(claimed_changes(ctx.db.clone(), namespace.clone()).await)
         .graceful_shutdown_on(shutdown.clone().wait())
         .run(reconcile_reward, error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -121,6 +113,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
 
     futures::join!(event_controller, reward_controller);
     tracing::info!("controllers stopped");
+}
+
+/// Every Reward in `rewards` that refers to `event`, dangling until now or not.
+fn rewards_of(event: &Event, rewards: Vec<Arc<Reward>>) -> Vec<ObjectRef<Reward>> {
+    let namespace = event.namespace();
+    let name = event.name_any();
+    rewards
+        .into_iter()
+        .filter(|reward| reward.namespace() == namespace && reward.spec.event_ref.name == name)
+        .map(|reward| ObjectRef::from_obj(reward.as_ref()))
+        .collect()
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -135,26 +138,32 @@ where
 
 /// Rewards whose `claimed` changed since the previous poll.
 ///
-/// The first poll only records the counts: every Reward is reconciled at
-/// start-up anyway.
-fn claimed_changes(db: PgPool, namespace: Option<String>) -> impl Stream<Item = ObjectRef<Reward>> + Send {
-    let state: (Option<ClaimedCounts>, tokio::time::Interval) = (None, tokio::time::interval(CLAIMS_POLL));
-    stream::unfold(state, move |(mut seen, mut ticker)| {
+/// The counts are read once before the stream is returned, so only changes
+/// after this call are reported (every Reward is reconciled at start-up
+/// anyway). A failed poll is logged and retried at the next tick.
+async fn claimed_changes(db: PgPool, namespace: Option<String>) -> impl Stream<Item = ObjectRef<Reward>> + Send {
+    let seen = match claimed_counts(&db, namespace.as_deref()).await {
+        Ok(counts) => counts,
+        Err(error) => {
+            tracing::warn!(error = %error, "reading claimed counts failed");
+            ClaimedCounts::new()
+        }
+    };
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + CLAIMS_POLL, CLAIMS_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    stream::unfold((seen, ticker), move |(mut seen, mut ticker)| {
         let db = db.clone();
         let namespace = namespace.clone();
         async move {
             ticker.tick().await;
             let changed = match claimed_counts(&db, namespace.as_deref()).await {
                 Ok(counts) => {
-                    let changed = match &seen {
-                        Some(previous) => counts
-                            .iter()
-                            .filter(|(key, claimed)| previous.get(*key) != Some(*claimed))
-                            .map(|((namespace, name), _)| ObjectRef::new(name).within(namespace))
-                            .collect(),
-                        None => Vec::new(),
-                    };
-                    seen = Some(counts);
+                    let changed: Vec<ObjectRef<Reward>> = counts
+                        .iter()
+                        .filter(|(key, claimed)| seen.get(*key) != Some(*claimed))
+                        .map(|((namespace, name), _)| ObjectRef::new(name).within(namespace))
+                        .collect();
+                    seen = counts;
                     changed
                 }
                 Err(error) => {
@@ -184,3 +193,6 @@ async fn claimed_counts(db: &PgPool, namespace: Option<&str>) -> Result<ClaimedC
         .map(|row| ((row.namespace, row.name), row.claimed))
         .collect())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+//! The cluster source's own logic: which Rewards an Event change wakes, and
+//! which Rewards a claim wakes.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use futures::{FutureExt, StreamExt};
+use kube::{Resource, runtime::reflector::ObjectRef};
+use liveops_domain::crd::{ClaimPolicy, Event, EventRef, EventSpec, Reward, RewardSpec};
+use liveops_testkit::TestDb;
+
+use super::{claimed_changes, rewards_of};
+
+fn event(namespace: &str, name: &str) -> Event {
+    let spec = EventSpec {
+        display_name: name.to_owned(),
+        description: String::new(),
+        starts_at: Utc::now() - chrono::Duration::hours(1),
+        ends_at: Utc::now() + chrono::Duration::days(1),
+        time_zone: "UTC".to_owned(),
+        condition: None,
+        claim_policy: ClaimPolicy::default(),
+        suspend: false,
+        max_claims: None,
+    };
+    let mut event = Event::new(name, spec);
+    event.meta_mut().namespace = Some(namespace.to_owned());
+    event
+}
+
+fn reward(namespace: &str, name: &str, event: &str) -> Reward {
+    let spec = RewardSpec {
+        event_ref: EventRef {
+            name: event.to_owned(),
+        },
+        display_name: name.to_owned(),
+        description: String::new(),
+        quantity: Some(3),
+        per_user_limit: 1,
+        payload: None,
+    };
+    let mut reward = Reward::new(name, spec);
+    reward.meta_mut().namespace = Some(namespace.to_owned());
+    reward
+}
+
+#[test]
+fn an_event_wakes_the_rewards_that_refer_to_it_in_its_namespace() {
+    let rewards = vec![
+        Arc::new(reward("a", "gems", "login")),
+        Arc::new(reward("a", "coins", "invite")),
+        Arc::new(reward("b", "gems", "login")),
+        Arc::new(reward("a", "chest", "login")),
+    ];
+    let woken = rewards_of(&event("a", "login"), rewards);
+    assert_eq!(
+        woken,
+        vec![
+            ObjectRef::new("gems").within("a"),
+            ObjectRef::new("chest").within("a")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_claim_wakes_its_reward_within_the_poll_interval() {
+    let db = TestDb::new().await;
+    let now = Utc::now();
+    for namespace in ["a", "b"] {
+        crate::reconcile::reconcile_event(&db.pool, &event(namespace, "login"), now)
+            .await
+            .expect("event");
+        crate::reconcile::reconcile_reward(&db.pool, &reward(namespace, "gems", "login"), now)
+            .await
+            .expect("reward");
+    }
+    let changes = claimed_changes(db.pool.clone(), Some("a".to_owned())).await;
+    futures::pin_mut!(changes);
+
+    sqlx::query!("update rewards set claimed = claimed + 1 where name = 'gems'")
+        .execute(&db.pool)
+        .await
+        .expect("claim in both namespaces");
+
+    let woken = tokio::time::timeout(super::CLAIMS_POLL + Duration::from_secs(3), changes.next())
+        .await
+        .expect("woken within the poll interval");
+    assert_eq!(woken, Some(ObjectRef::new("gems").within("a")));
+    assert!(
+        changes.next().now_or_never().is_none(),
+        "namespace b is not watched"
+    );
+}
