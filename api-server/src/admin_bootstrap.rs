@@ -27,7 +27,9 @@ pub enum AdminBootstrapError {
     InvalidPassword(#[from] password::PasswordLengthError),
     /// The email belongs to a non-ADMIN account. Promoting it silently would
     /// hand ADMIN to whoever signed up with that address first.
-    #[error("{email} already has an account with role {role}; change its role with PATCH /auth/users/{{userId}}/role instead")]
+    #[error(
+        "{email} already has an account with role {role}; change its role with PATCH /auth/users/{{userId}}/role instead"
+    )]
     EmailHeldByNonAdmin {
         /// The email.
         email: String,
@@ -101,6 +103,9 @@ async fn existing(
     .await?;
     Ok(found.map(|row| match row.role {
         Role::Admin => Ok(AdminOutcome::AlreadyAdmin(row.id)),
-        role => Err(AdminBootstrapError::EmailHeldByNonAdmin { email: email.as_ref().to_owned(), role }),
+        role => Err(AdminBootstrapError::EmailHeldByNonAdmin {
+            email: email.as_ref().to_owned(),
+            role,
+        }),
     }))
 }

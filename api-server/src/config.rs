@@ -209,7 +209,13 @@ mod tests {
     fn a_jwt_secret_shorter_than_32_bytes_refuses_to_start() {
         let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcde"]);
         let error = cli.config.validate().expect_err("31 bytes must be refused");
-        assert_eq!(error, ConfigError::WeakJwtSecret { name: "JWT_SECRET", len: 31 });
+        assert_eq!(
+            error,
+            ConfigError::WeakJwtSecret {
+                name: "JWT_SECRET",
+                len: 31
+            }
+        );
         assert!(error.to_string().contains("at least 32"));
     }
 
@@ -221,7 +227,12 @@ mod tests {
 
     #[test]
     fn an_admin_email_without_a_password_is_refused() {
-        let cli = parse(&["--jwt-secret", "0123456789abcdef0123456789abcdef", "--admin-email", "a@b.co"]);
+        let cli = parse(&[
+            "--jwt-secret",
+            "0123456789abcdef0123456789abcdef",
+            "--admin-email",
+            "a@b.co",
+        ]);
         assert_eq!(cli.config.validate(), Err(ConfigError::HalfAdminPair));
     }
 
@@ -237,8 +248,16 @@ mod tests {
     #[test]
     fn serving_is_the_default_and_create_admin_is_a_subcommand() {
         assert!(parse(&[]).command.is_none());
-        let cli = parse(&["create-admin", "--email", "root@example.com", "--password", "longenough"]);
-        assert!(matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "root@example.com"));
+        let cli = parse(&[
+            "create-admin",
+            "--email",
+            "root@example.com",
+            "--password",
+            "longenough",
+        ]);
+        assert!(
+            matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "root@example.com")
+        );
     }
 
     #[test]

@@ -33,7 +33,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.bytes().all(|b| b.is_ascii_graphic() && !b"@\"(),:;<>[\\]".contains(&b));
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"@\"(),:;<>[\\]".contains(&b));
         if !local_ok {
             return Err(InvalidEmail("the part of the email before @ is not valid"));
         }
@@ -65,7 +67,10 @@ mod tests {
 
     #[test]
     fn normalises_case_and_surrounding_space() {
-        assert_eq!(Email::parse("  Alice@Example.COM ").map(|e| e.as_ref().to_owned()), Ok("alice@example.com".into()));
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").map(|e| e.as_ref().to_owned()),
+            Ok("alice@example.com".into())
+        );
     }
 
     #[test]
@@ -76,8 +81,18 @@ mod tests {
     #[test]
     fn refuses_malformed_addresses() {
         for bad in [
-            "", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@-b.com", "a@b..com", ".a@b.com",
-            "a..b@c.com", "a@b_c.com",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@-b.com",
+            "a@b..com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@b_c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -10,7 +10,9 @@ pub const INVITE_CODE_LEN: usize = 8;
 /// A fresh random code.
 pub fn generate() -> String {
     let mut rng = rand::rng();
-    (0..INVITE_CODE_LEN).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    (0..INVITE_CODE_LEN)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// A typed code as stored: trimmed and upper-cased.

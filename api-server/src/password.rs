@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use argon2::password_hash::{SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
 /// Shortest accepted password (NIST 800-63B; the seed allowed 6).
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -88,12 +88,24 @@ mod tests {
     async fn a_hash_verifies_its_password_and_no_other() {
         let stored = hash("correct horse".to_owned()).await.expect("hash");
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse".to_owned(), Some(stored.clone())).await.expect("verify"));
-        assert!(!verify("wrong horse".to_owned(), Some(stored)).await.expect("verify"));
+        assert!(
+            verify("correct horse".to_owned(), Some(stored.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify("wrong horse".to_owned(), Some(stored))
+                .await
+                .expect("verify")
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        assert!(!verify("dummy password that no account has".to_owned(), None).await.expect("verify"));
+        assert!(
+            !verify("dummy password that no account has".to_owned(), None)
+                .await
+                .expect("verify")
+        );
     }
 }

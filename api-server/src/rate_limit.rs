@@ -45,9 +45,10 @@ async fn forget_old_windows(db: &PgPool) {
     if rand::rng().random_range(0..100) != 0 {
         return;
     }
-    let deleted = sqlx::query!("delete from rate_limit_counters where window_start < now() - interval '2 minutes'")
-        .execute(db)
-        .await;
+    let deleted =
+        sqlx::query!("delete from rate_limit_counters where window_start < now() - interval '2 minutes'")
+            .execute(db)
+            .await;
     if let Err(error) = deleted {
         tracing::warn!(%error, "could not delete old rate-limit windows");
     }

@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a user may do. Stored as the Postgres enum `user_role`, written in
 /// JSON and JWTs as `USER`, `OPERATOR`, `AUDITOR` or `ADMIN`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "user_role", rename_all = "SCREAMING_SNAKE_CASE")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
@@ -79,6 +77,9 @@ mod tests {
 
     #[test]
     fn serialises_in_screaming_snake_case() {
-        assert_eq!(serde_json::to_string(&Role::Operator).ok().as_deref(), Some("\"OPERATOR\""));
+        assert_eq!(
+            serde_json::to_string(&Role::Operator).ok().as_deref(),
+            Some("\"OPERATOR\"")
+        );
     }
 }

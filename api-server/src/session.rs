@@ -82,10 +82,12 @@ pub async fn start(
     user_id: Uuid,
     ttl_seconds: u64,
 ) -> Result<IssuedRefreshToken, sqlx::Error> {
-    let family_id =
-        sqlx::query_scalar!("insert into refresh_token_families (user_id) values ($1) returning id", user_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let family_id = sqlx::query_scalar!(
+        "insert into refresh_token_families (user_id) values ($1) returning id",
+        user_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     insert_token(conn, family_id, ttl_seconds).await
 }
 
@@ -133,9 +135,12 @@ pub async fn rotate(
         return Ok(Rotation::Expired);
     }
     if found.rotated && !(found.within_grace && found.newest_rotated) {
-        sqlx::query!("update refresh_token_families set revoked_at = now() where id = $1", found.family_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "update refresh_token_families set revoked_at = now() where id = $1",
+            found.family_id
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::warn!(user_id = %found.user_id, family_id = %found.family_id, "refresh token reuse: family revoked");
         return Ok(Rotation::ReuseDetected);
@@ -150,7 +155,11 @@ pub async fn rotate(
     .await?;
     let refresh = insert_token(&mut tx, found.family_id, ttl_seconds).await?;
     tx.commit().await?;
-    Ok(Rotation::Rotated { user_id: found.user_id, role: found.role, refresh })
+    Ok(Rotation::Rotated {
+        user_id: found.user_id,
+        role: found.role,
+        refresh,
+    })
 }
 
 /// Revokes the family of `presented`; `false` when no such token exists.

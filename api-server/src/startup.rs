@@ -26,7 +26,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", state.config.listen_addr))?;
             tracing::info!(address = %state.config.listen_addr, "serving");
-            serve(listener, state, shutdown_signal()).await.context("server failed")
+            serve(listener, state, shutdown_signal())
+                .await
+                .context("server failed")
         }
         Some(Command::CreateAdmin { email, password }) => {
             let db = connect_and_migrate(&cli.config).await?;
@@ -48,7 +50,10 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
         .connect(config.database_url.expose())
         .await
         .context("cannot connect to DATABASE_URL")?;
-    liveops_domain::MIGRATOR.run(&db).await.context("database migration failed")?;
+    liveops_domain::MIGRATOR
+        .run(&db)
+        .await
+        .context("database migration failed")?;
     Ok(db)
 }
 
@@ -61,7 +66,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         match admin_bootstrap::ensure_admin(&db, email, password.expose()).await? {
             AdminOutcome::Created(id) => tracing::info!(%email, %id, "created the ADMIN from ADMIN_EMAIL"),
-            AdminOutcome::AlreadyAdmin(id) => tracing::info!(%email, %id, "the ADMIN from ADMIN_EMAIL exists"),
+            AdminOutcome::AlreadyAdmin(id) => {
+                tracing::info!(%email, %id, "the ADMIN from ADMIN_EMAIL exists")
+            }
         }
     }
     Ok(AppState {

@@ -82,17 +82,24 @@ impl<P: RolePolicy> FromRequestParts<AppState> for Authorized<P> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             tracing::info!(policy = P::NAME, "rejected: no Authorization header");
-            return Err(Error::Unauthorized("an access token is required (Authorization: Bearer ...)"));
+            return Err(Error::Unauthorized(
+                "an access token is required (Authorization: Bearer ...)",
+            ));
         };
         let token = value
             .to_str()
             .ok()
-            .and_then(|text| text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")))
+            .and_then(|text| {
+                text.strip_prefix("Bearer ")
+                    .or_else(|| text.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|token| !token.is_empty());
         let Some(token) = token else {
             tracing::info!(policy = P::NAME, "rejected: Authorization is not a Bearer token");
-            return Err(Error::Unauthorized("the Authorization header must be `Bearer <access token>`"));
+            return Err(Error::Unauthorized(
+                "the Authorization header must be `Bearer <access token>`",
+            ));
         };
         let claims = state.jwt.verify(token).map_err(|reason| {
             tracing::info!(policy = P::NAME, %reason, "rejected: invalid access token");
@@ -100,9 +107,16 @@ impl<P: RolePolicy> FromRequestParts<AppState> for Authorized<P> {
         })?;
         if !P::admits(claims.role) {
             tracing::info!(policy = P::NAME, user_id = %claims.sub, role = %claims.role, "rejected: role not admitted");
-            return Err(Error::Forbidden(format!("role {} may not call this endpoint", claims.role)));
+            return Err(Error::Forbidden(format!(
+                "role {} may not call this endpoint",
+                claims.role
+            )));
         }
-        Ok(Self { user_id: claims.sub, role: claims.role, policy: PhantomData })
+        Ok(Self {
+            user_id: claims.sub,
+            role: claims.role,
+            policy: PhantomData,
+        })
     }
 }
 
@@ -119,7 +133,10 @@ mod tests {
     fn each_policy_admits_exactly_its_roles() {
         assert_eq!(admitted::<AnyRole>(), Role::ALL.to_vec());
         assert_eq!(admitted::<UsersOnly>(), vec![Role::User]);
-        assert_eq!(admitted::<Staff>(), vec![Role::Operator, Role::Auditor, Role::Admin]);
+        assert_eq!(
+            admitted::<Staff>(),
+            vec![Role::Operator, Role::Auditor, Role::Admin]
+        );
         assert_eq!(admitted::<Managers>(), vec![Role::Operator, Role::Admin]);
     }
 }

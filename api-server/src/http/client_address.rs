@@ -43,7 +43,10 @@ impl FromRequestParts<AppState> for ClientAddress {
                 return Ok(Self(Some(ip)));
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
         Ok(Self(peer))
     }
 }

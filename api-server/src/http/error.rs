@@ -160,7 +160,10 @@ impl IntoResponse for Error {
             self.to_string()
         };
         let problem = Problem {
-            problem_type: format!("https://liveops.dev/problems/{}", code.to_lowercase().replace('_', "-")),
+            problem_type: format!(
+                "https://liveops.dev/problems/{}",
+                code.to_lowercase().replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
@@ -168,11 +171,14 @@ impl IntoResponse for Error {
             request_id,
         };
         let mut response = (status, axum::Json(problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Error::RateLimited { retry_after_seconds } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         response
     }
@@ -198,7 +204,9 @@ impl From<JsonRejection> for Error {
             status if status.is_server_error() => Error::Internal(anyhow::anyhow!(rejection.body_text())),
             // Valid JSON of the wrong shape: a missing field, a wrong type, an
             // unknown field (every request type denies unknown fields).
-            _ if matches!(rejection, JsonRejection::JsonDataError(_)) => Error::Validation(rejection.body_text()),
+            _ if matches!(rejection, JsonRejection::JsonDataError(_)) => {
+                Error::Validation(rejection.body_text())
+            }
             _ => Error::MalformedJson(rejection.body_text()),
         }
     }

@@ -49,13 +49,15 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<mime_type::Essence>().ok())
             .is_some_and(|essence| essence.is_json());
-        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge
-            } else {
-                Error::MalformedJson(rejection.body_text())
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::PayloadTooLarge
+                } else {
+                    Error::MalformedJson(rejection.body_text())
+                }
+            })?;
         if bytes.is_empty() {
             return Ok(Self(None));
         }
@@ -76,8 +78,17 @@ mod mime_type {
     impl std::str::FromStr for Essence {
         type Err = ();
         fn from_str(value: &str) -> Result<Self, ()> {
-            let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            if essence.contains('/') { Ok(Self(essence)) } else { Err(()) }
+            let essence = value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            if essence.contains('/') {
+                Ok(Self(essence))
+            } else {
+                Err(())
+            }
         }
     }
 

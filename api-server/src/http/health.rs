@@ -6,7 +6,9 @@ use super::{AppState, Result};
 
 /// `/healthz` and `/readyz`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(check_liveness)).route("/readyz", get(check_readiness))
+    Router::new()
+        .route("/healthz", get(check_liveness))
+        .route("/readyz", get(check_readiness))
 }
 
 /// The process is up.
@@ -26,6 +28,8 @@ pub async fn check_liveness() -> &'static str {
     )
 )]
 pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCode, &'static str)> {
-    sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&state.db).await?;
+    sqlx::query_scalar!("select 1 as \"one!\"")
+        .fetch_one(&state.db)
+        .await?;
     Ok((StatusCode::OK, "ready"))
 }

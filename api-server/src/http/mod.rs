@@ -2,8 +2,8 @@
 //! serves is listed in [`router`].
 
 pub mod auth;
-pub mod client_address;
 pub mod claims;
+pub mod client_address;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -49,7 +49,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 

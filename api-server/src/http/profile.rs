@@ -148,7 +148,10 @@ pub async fn get_me(State(state): State<AppState>, caller: Authorized<AnyRole>) 
     .fetch_optional(&state.db)
     .await?
     .ok_or(Error::Unauthorized(ACCOUNT_GONE))?;
-    Ok(Json(MeResponse { message: "Fetched your account.", user }))
+    Ok(Json(MeResponse {
+        message: "Fetched your account.",
+        user,
+    }))
 }
 
 /// Changes nickname, bio or profile image URL.
@@ -172,12 +175,22 @@ pub async fn update_profile(
     Json(update): Json<ProfileUpdate>,
 ) -> Result<Json<ProfileResponse>> {
     if update.nickname.is_none() && update.bio.is_none() && update.profile_image_url.is_none() {
-        return Err(Error::Validation("give at least one of nickname, bio, profileImageUrl".into()));
+        return Err(Error::Validation(
+            "give at least one of nickname, bio, profileImageUrl".into(),
+        ));
     }
-    let nickname = update.nickname.map(|value| value.map(|text| check_nickname(&text)).transpose()).transpose()?;
-    let bio = update.bio.map(|value| value.and_then(|text| check_bio(&text).transpose()).transpose()).transpose()?;
-    let url =
-        update.profile_image_url.map(|value| value.map(|text| check_image_url(&text)).transpose()).transpose()?;
+    let nickname = update
+        .nickname
+        .map(|value| value.map(|text| check_nickname(&text)).transpose())
+        .transpose()?;
+    let bio = update
+        .bio
+        .map(|value| value.and_then(|text| check_bio(&text).transpose()).transpose())
+        .transpose()?;
+    let url = update
+        .profile_image_url
+        .map(|value| value.map(|text| check_image_url(&text)).transpose())
+        .transpose()?;
     let user = sqlx::query_as!(
         Profile,
         r#"update users set
@@ -199,7 +212,10 @@ pub async fn update_profile(
     .await
     .map_err(on_constraint("users_nickname_key", Error::NicknameTaken))?
     .ok_or(Error::Unauthorized(ACCOUNT_GONE))?;
-    Ok(Json(ProfileResponse { message: "Updated your profile.", user }))
+    Ok(Json(ProfileResponse {
+        message: "Updated your profile.",
+        user,
+    }))
 }
 
 /// The caller's invite code.
@@ -231,10 +247,14 @@ fn check_nickname(text: &str) -> Result<String> {
         return Err(Error::Validation("nickname must not be blank".into()));
     }
     if nickname.chars().count() > MAX_NICKNAME_CHARS {
-        return Err(Error::Validation(format!("nickname must be at most {MAX_NICKNAME_CHARS} characters")));
+        return Err(Error::Validation(format!(
+            "nickname must be at most {MAX_NICKNAME_CHARS} characters"
+        )));
     }
     if nickname.chars().any(char::is_control) {
-        return Err(Error::Validation("nickname must not contain control characters".into()));
+        return Err(Error::Validation(
+            "nickname must not contain control characters".into(),
+        ));
     }
     Ok(nickname.to_owned())
 }
@@ -243,7 +263,9 @@ fn check_nickname(text: &str) -> Result<String> {
 fn check_bio(text: &str) -> Result<Option<String>> {
     let bio = text.trim();
     if bio.chars().count() > MAX_BIO_CHARS {
-        return Err(Error::Validation(format!("bio must be at most {MAX_BIO_CHARS} characters")));
+        return Err(Error::Validation(format!(
+            "bio must be at most {MAX_BIO_CHARS} characters"
+        )));
     }
     Ok((!bio.is_empty()).then(|| bio.to_owned()))
 }
@@ -252,7 +274,9 @@ fn check_image_url(text: &str) -> Result<String> {
     let text = text.trim();
     let invalid = || Error::Validation("profileImageUrl must be an absolute http or https URL".into());
     if text.len() > MAX_URL_LEN {
-        return Err(Error::Validation(format!("profileImageUrl must be at most {MAX_URL_LEN} bytes")));
+        return Err(Error::Validation(format!(
+            "profileImageUrl must be at most {MAX_URL_LEN} bytes"
+        )));
     }
     let url = url::Url::parse(text).map_err(|_| invalid())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
@@ -282,7 +306,13 @@ mod tests {
     #[test]
     fn only_absolute_http_urls_are_accepted() {
         assert!(check_image_url("https://cdn.example.com/a.png").is_ok());
-        for bad in ["javascript:alert(1)", "ftp://x.com/a", "/relative.png", "not a url", "https://"] {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.com/a",
+            "/relative.png",
+            "not a url",
+            "https://",
+        ] {
             assert!(check_image_url(bad).is_err(), "{bad}");
         }
     }

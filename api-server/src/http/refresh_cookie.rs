@@ -8,8 +8,9 @@ pub const COOKIE_NAME: &str = "refresh_token";
 
 /// `Set-Cookie` value carrying `token` for `max_age_seconds`.
 pub fn set(token: &str, max_age_seconds: u64) -> HeaderValue {
-    let cookie =
-        format!("{COOKIE_NAME}={token}; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age={max_age_seconds}");
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age={max_age_seconds}"
+    );
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear())
 }
 
@@ -40,7 +41,10 @@ mod tests {
     #[test]
     fn reads_the_token_among_other_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; refresh_token=abc-_1; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; refresh_token=abc-_1; b=2"),
+        );
         assert_eq!(read(&headers).as_deref(), Some("abc-_1"));
     }
 
@@ -48,7 +52,13 @@ mod tests {
     fn the_cookie_is_http_only_secure_and_strict() {
         let value = set("tok", 60);
         let text = value.to_str().unwrap_or_default();
-        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Max-Age=60", "Path=/auth"] {
+        for attribute in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Max-Age=60",
+            "Path=/auth",
+        ] {
             assert!(text.contains(attribute), "{text}");
         }
     }

@@ -33,7 +33,9 @@ pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
     let id = incoming.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let header = HeaderValue::from_str(&id).ok();
     if let Some(header) = &header {
-        request.headers_mut().insert(REQUEST_ID_HEADER.clone(), header.clone());
+        request
+            .headers_mut()
+            .insert(REQUEST_ID_HEADER.clone(), header.clone());
     }
     let mut response = REQUEST_ID.scope(id, next.run(request)).await;
     if let Some(header) = header {
@@ -47,7 +49,9 @@ pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
 fn is_acceptable(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 #[cfg(test)]

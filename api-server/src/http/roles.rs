@@ -72,19 +72,27 @@ pub async fn change_user_role(
     Path(target_id): Path<Uuid>,
     Json(request): Json<RoleChangeRequest>,
 ) -> Result<Json<RoleChangeResponse>> {
-    let new_role: Role = request.role.parse().map_err(|e: crate::role::UnknownRole| Error::Validation(e.to_string()))?;
+    let new_role: Role = request
+        .role
+        .parse()
+        .map_err(|e: crate::role::UnknownRole| Error::Validation(e.to_string()))?;
     if target_id == caller.user_id {
         return Err(Error::Forbidden("nobody changes their own role".into()));
     }
     let mut tx = state.db.begin().await?;
     // The token's role may be up to 15 minutes old; a role change decides
     // on the caller's role as stored now.
-    let caller_role = sqlx::query_scalar!(r#"select role as "role: Role" from users where id = $1"#, caller.user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::Unauthorized("the account of this token no longer exists"))?;
+    let caller_role = sqlx::query_scalar!(
+        r#"select role as "role: Role" from users where id = $1"#,
+        caller.user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::Unauthorized("the account of this token no longer exists"))?;
     if !Managers::admits(caller_role) {
-        return Err(Error::Forbidden(format!("role {caller_role} may not change roles")));
+        return Err(Error::Forbidden(format!(
+            "role {caller_role} may not change roles"
+        )));
     }
     let target = sqlx::query!(
         r#"select email, role as "role: Role" from users where id = $1 for update"#,
@@ -99,13 +107,21 @@ pub async fn change_user_role(
     if target.role == new_role {
         return Err(Error::RoleUnchanged(new_role));
     }
-    sqlx::query!("update users set role = $1, updated_at = now() where id = $2", new_role as Role, target_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "update users set role = $1, updated_at = now() where id = $2",
+        new_role as Role,
+        target_id
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     tracing::info!(from = %target.role, to = %new_role, "role changed");
     Ok(Json(RoleChangeResponse {
         message: "Changed the user's role.",
-        user: RoleChangedUser { id: target_id, email: target.email, role: new_role },
+        user: RoleChangedUser {
+            id: target_id,
+            email: target.email,
+            role: new_role,
+        },
     }))
 }

@@ -108,7 +108,9 @@ pub async fn log_in(
         return Err(Error::Unauthorized(BAD_PAIR));
     };
     let mut tx = state.db.begin().await?;
-    sqlx::query!("insert into user_logins (user_id) values ($1)", account.id).execute(&mut *tx).await?;
+    sqlx::query!("insert into user_logins (user_id) values ($1)", account.id)
+        .execute(&mut *tx)
+        .await?;
     let refresh = session::start(&mut tx, account.id, state.config.refresh_token_ttl_seconds).await?;
     tx.commit().await?;
     tracing::info!(user_id = %account.id, "logged in");
@@ -143,10 +145,16 @@ pub async fn refresh_session(
     )
     .await?;
     match rotation {
-        Rotation::Rotated { user_id, role, refresh } => token_response(&state, user_id, role, refresh),
+        Rotation::Rotated {
+            user_id,
+            role,
+            refresh,
+        } => token_response(&state, user_id, role, refresh),
         refused => {
             tracing::info!(outcome = ?refused, "refresh refused");
-            Err(Error::Unauthorized("the refresh token is invalid, expired or revoked; log in again"))
+            Err(Error::Unauthorized(
+                "the refresh token is invalid, expired or revoked; log in again",
+            ))
         }
     }
 }
@@ -181,12 +189,25 @@ fn presented_token(body: Option<RefreshRequest>, headers: &HeaderMap) -> Result<
     body.map(|body| body.refresh_token)
         .or_else(|| refresh_cookie::read(headers))
         .filter(|token| !token.trim().is_empty())
-        .ok_or(Error::Unauthorized("a refresh token is required, in the body or the refresh_token cookie"))
+        .ok_or(Error::Unauthorized(
+            "a refresh token is required, in the body or the refresh_token cookie",
+        ))
 }
 
-fn token_response(state: &AppState, user_id: Uuid, role: Role, refresh: IssuedRefreshToken) -> Result<Response> {
-    let access_token = state.jwt.issue(user_id, role).map_err(|e| Error::Internal(e.into()))?;
-    let cookie = AppendHeaders([(header::SET_COOKIE, refresh_cookie::set(&refresh.token, refresh.ttl_seconds))]);
+fn token_response(
+    state: &AppState,
+    user_id: Uuid,
+    role: Role,
+    refresh: IssuedRefreshToken,
+) -> Result<Response> {
+    let access_token = state
+        .jwt
+        .issue(user_id, role)
+        .map_err(|e| Error::Internal(e.into()))?;
+    let cookie = AppendHeaders([(
+        header::SET_COOKIE,
+        refresh_cookie::set(&refresh.token, refresh.ttl_seconds),
+    )]);
     let body = TokenResponse {
         access_token,
         refresh_token: refresh.token,

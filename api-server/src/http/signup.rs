@@ -123,14 +123,22 @@ pub async fn sign_up(
         match created {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, referred = inviter_id.is_some(), "user signed up");
-                let body = SignupResponse { id: user.id, email: user.email, role: user.role };
+                let body = SignupResponse {
+                    id: user.id,
+                    email: user.email,
+                    role: user.role,
+                };
                 return Ok((StatusCode::CREATED, Json(body)));
             }
-            Err(sqlx::Error::Database(db_error)) if db_error.constraint() == Some("users_invite_code_key") => {
+            Err(sqlx::Error::Database(db_error))
+                if db_error.constraint() == Some("users_invite_code_key") =>
+            {
                 continue;
             }
             Err(error) => return Err(on_constraint("users_email_key", Error::EmailTaken)(error)),
         }
     }
-    Err(Error::Internal(anyhow::anyhow!("no free invite code after 5 attempts")))
+    Err(Error::Internal(anyhow::anyhow!(
+        "no free invite code after 5 attempts"
+    )))
 }

@@ -29,11 +29,20 @@ async fn readyz_fails_when_the_database_is_gone() {
             .connect(&liveops_testkit::server_url())
             .await
             .expect("admin connection");
-        let name = app.config.database_url.expose().rsplit('/').next().unwrap_or_default().to_owned();
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"alter database "{name}" with allow_connections false"#)))
-            .execute(&pool)
-            .await
-            .expect("forbid connections");
+        let name = app
+            .config
+            .database_url
+            .expose()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"alter database "{name}" with allow_connections false"#
+        )))
+        .execute(&pool)
+        .await
+        .expect("forbid connections");
         sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
             .bind(&name)
             .execute(&pool)
@@ -43,8 +52,14 @@ async fn readyz_fails_when_the_database_is_gone() {
     };
     let response = app.client.get(app.url("/readyz")).send().await.expect("sent");
     let body = assert_problem(response, 500, "INTERNAL").await;
-    assert!(body["requestId"].is_string(), "a 500 carries the request id: {body}");
-    assert!(!body["detail"].as_str().unwrap_or_default().contains(&database), "the detail is opaque");
+    assert!(
+        body["requestId"].is_string(),
+        "a 500 carries the request id: {body}"
+    );
+    assert!(
+        !body["detail"].as_str().unwrap_or_default().contains(&database),
+        "the detail is opaque"
+    );
 }
 
 #[tokio::test]
@@ -59,7 +74,10 @@ async fn every_response_carries_a_request_id_and_a_given_one_is_echoed() {
         .send()
         .await
         .expect("sent");
-    assert_eq!(echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-abc-123"));
+    assert_eq!(
+        echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some("trace-abc-123")
+    );
 }
 
 #[tokio::test]
@@ -87,7 +105,15 @@ async fn a_wrong_method_is_a_405_problem() {
 async fn metrics_count_requests_by_route_template_method_and_status() {
     let app = spawn_app().await;
     app.client.get(app.url("/healthz")).send().await.expect("sent");
-    let text = app.client.get(app.url("/metrics")).send().await.expect("sent").text().await.expect("text");
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
     assert!(
         text.lines().any(|line| line.starts_with("http_requests_total")
             && line.contains("route=\"/healthz\"")
@@ -95,5 +121,8 @@ async fn metrics_count_requests_by_route_template_method_and_status() {
             && line.contains("status=\"200\"")),
         "{text}"
     );
-    assert!(text.contains("http_request_duration_seconds_bucket"), "a histogram, not a summary");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "a histogram, not a summary"
+    );
 }

@@ -1,11 +1,21 @@
 //! API integration tests: one binary, one module per resource. Each test
 //! gets its own database and its own server on 127.0.0.1:0.
 
+mod admin_bootstrap;
+mod bad_input;
 mod claims;
 mod claims_fixtures;
 mod claims_history;
 mod claims_races;
+mod docs;
 mod events;
 mod health;
+mod login;
+mod profile;
+mod rate_limits;
+mod refresh;
 mod rewards;
+mod roles;
+mod signup;
 mod support;
+mod tokens;

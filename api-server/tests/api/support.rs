@@ -81,7 +81,10 @@ pub fn test_config(database_url: &str) -> Config {
 fn init_test_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// A server with the default test configuration.
@@ -95,7 +98,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database = TestDb::new().await;
     let mut config = test_config(&database.url);
     adjust(&mut config);
-    let jwt_secret = config.jwt_secret.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
+    let jwt_secret = config
+        .jwt_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_default();
     let state: AppState = startup::build_state(config.clone()).await.expect("server state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
@@ -104,7 +111,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let shutdown = async {
             let _ = stopped.await;
         };
-        startup::serve(listener, state, shutdown).await.expect("server runs");
+        startup::serve(listener, state, shutdown)
+            .await
+            .expect("server runs");
     });
     TestApp {
         address,
@@ -124,13 +133,17 @@ impl TestApp {
 
     /// POST /auth/signup with a fixed valid birth date.
     pub async fn signup(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/auth/signup", &json!({"email": email, "password": password, "birthDate": "1995-01-01"}))
-            .await
+        self.post_json(
+            "/auth/signup",
+            &json!({"email": email, "password": password, "birthDate": "1995-01-01"}),
+        )
+        .await
     }
 
     /// POST /auth/login.
     pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/auth/login", &json!({"email": email, "password": password})).await
+        self.post_json("/auth/login", &json!({"email": email, "password": password}))
+            .await
     }
 
     /// Logs in and returns both tokens; panics unless the login succeeds.
@@ -170,22 +183,44 @@ impl TestApp {
 
     /// POST `path` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// GET `path` with a bearer token.
     pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// PATCH `path` with a bearer token and a JSON body.
     pub async fn patch_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// POST `path` with a bearer token and a JSON body.
     pub async fn post_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 }
 
