@@ -5,7 +5,7 @@
 
 use std::{future::Future, path::PathBuf, time::Duration};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use liveops_testkit::TestDb;
 use sqlx::PgPool;
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
@@ -408,4 +408,45 @@ async fn a_restart_resumes_and_soft_deletes_what_vanished_meanwhile() {
         "an unchanged object keeps its status across restarts"
     );
     op.stop().await;
+}
+
+#[tokio::test]
+async fn the_examples_load_with_their_rewards() {
+    let db = TestDb::new().await;
+    let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/examples"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(operator::source::manifests::run(
+        examples,
+        db.pool.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let rows: Vec<(String, String, i64)> = eventually(
+        Duration::from_secs(3),
+        "three events with one reward each",
+        || async {
+            let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                "select e.name, e.phase::text, count(r.id)
+             from events e left join rewards r on r.event_id = e.id and r.deleted_at is null
+             where e.deleted_at is null group by e.name, e.phase order by e.name",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .expect("read events");
+            (rows.len() == 3 && rows.iter().all(|row| row.2 == 1)).then_some(rows)
+        },
+    )
+    .await;
+    let names: Vec<_> = rows.iter().map(|row| row.0.as_str()).collect();
+    assert_eq!(names, ["invite-friends-3", "login-streak-7", "profile-complete"]);
+    // The examples' window is 2026-01-01 to 2028-01-01.
+    let expected = if Utc::now().year() < 2028 {
+        "Active"
+    } else {
+        "Ended"
+    };
+    assert!(rows.iter().all(|row| row.1 == expected), "{rows:?}");
+    let _ = stop.send(());
+    task.await.expect("no panic").expect("clean stop");
 }
