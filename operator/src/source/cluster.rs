@@ -141,7 +141,10 @@ where
 /// The counts are read once before the stream is returned, so only changes
 /// after this call are reported (every Reward is reconciled at start-up
 /// anyway). A failed poll is logged and retried at the next tick.
-async fn claimed_changes(db: PgPool, namespace: Option<String>) -> impl Stream<Item = ObjectRef<Reward>> + Send {
+async fn claimed_changes(
+    db: PgPool,
+    namespace: Option<String>,
+) -> impl Stream<Item = ObjectRef<Reward>> + Send {
     let seen = match claimed_counts(&db, namespace.as_deref()).await {
         Ok(counts) => counts,
         Err(error) => {
