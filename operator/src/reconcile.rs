@@ -238,3 +238,7 @@ pub async fn cleanup_reward(db: &PgPool, reward: &Reward) -> Result<()> {
     let id = projection::object_id(Kind::Reward, &reward.metadata)?;
     projection::soft_delete_reward(db, id).await
 }
+
+#[cfg(test)]
+#[path = "reconcile_tests.rs"]
+mod tests;
