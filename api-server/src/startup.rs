@@ -12,8 +12,8 @@ use crate::{
     access_token::JwtKeys,
     admin_bootstrap::{self, AdminOutcome},
     config::{Cli, Command, Config},
-    http::{self, AppState},
-    telemetry,
+    http::{self, AppState, SHUTDOWN_GRACE},
+    password, telemetry,
 };
 
 /// Runs what the command line asks for.
@@ -26,9 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", state.config.listen_addr))?;
             tracing::info!(address = %state.config.listen_addr, "serving");
-            serve(listener, state, shutdown_signal())
-                .await
-                .context("server failed")
+            serve_until_signal(listener, state).await
         }
         Some(Command::CreateAdmin { email, password }) => {
             let db = connect_and_migrate(&cli.config).await?;
@@ -71,6 +69,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             }
         }
     }
+    password::warm_up().await?;
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -88,6 +87,32 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves until SIGTERM or Ctrl-C, then gives in-flight requests
+/// [`SHUTDOWN_GRACE`] to finish before giving up on them.
+async fn serve_until_signal(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_sender.send(true);
+    });
+    let mut server_stop = stop.clone();
+    let server = serve(listener, state, async move {
+        let _ = server_stop.wait_for(|stopping| *stopping).await;
+    });
+    let mut grace_stop = stop;
+    let grace_expired = async move {
+        let _ = grace_stop.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served.context("server failed"),
+        () = grace_expired => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the shutdown grace; exiting");
+            Ok(())
+        }
+    }
 }
 
 /// Completes on SIGTERM (Kubernetes) or Ctrl-C.

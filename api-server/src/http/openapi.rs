@@ -9,7 +9,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{AppState, error, health, metrics, profile, roles, session, signup};
+use super::{AppState, claims, error, events, health, metrics, profile, rewards, roles, session, signup};
 
 /// The API description. A new handler is listed under `paths`.
 #[derive(Debug, OpenApi)]
@@ -24,6 +24,15 @@ use super::{AppState, error, health, metrics, profile, roles, session, signup};
         profile::update_profile,
         profile::get_invite_code,
         roles::change_user_role,
+        events::list_events,
+        events::get_event,
+        claims::claim_reward,
+        claims::list_my_claims,
+        claims::list_all_claims,
+        claims::list_user_claims,
+        claims::filter_claims,
+        rewards::list_rewards,
+        rewards::list_event_rewards,
         health::check_liveness,
         health::check_readiness,
         metrics::render_metrics,
@@ -32,6 +41,9 @@ use super::{AppState, error, health, metrics, profile, roles, session, signup};
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "accounts, sessions, profiles and roles"),
+        (name = "events", description = "events and their rewards, as the operator projected them"),
+        (name = "claims", description = "claiming rewards and claim history"),
+        (name = "rewards", description = "reward listings for staff"),
         (name = "operations", description = "probes and metrics"),
     )
 )]

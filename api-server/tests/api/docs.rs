@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::support::spawn_app;
 
 #[tokio::test]
-async fn openapi_json_describes_the_auth_endpoints() {
+async fn openapi_json_describes_every_endpoint() {
     let app = spawn_app().await;
     let response = app
         .client
@@ -27,6 +27,15 @@ async fn openapi_json_describes_the_auth_endpoints() {
         "/auth/users/{userId}/role",
         "/healthz",
         "/readyz",
+        "/events",
+        "/events/{eventId}",
+        "/claims/{rewardId}/claim",
+        "/claims/me",
+        "/claims",
+        "/claims/user/{userId}",
+        "/claims/filter",
+        "/rewards",
+        "/rewards/event/{eventId}",
     ] {
         assert!(
             document["paths"].get(path).is_some(),

@@ -11,6 +11,7 @@ mod docs;
 mod events;
 mod health;
 mod login;
+mod process;
 mod profile;
 mod rate_limits;
 mod refresh;
