@@ -2,13 +2,12 @@
 //!
 //! Two controllers share one [`Context`]. The Reward controller also
 //! watches Events, so a Reward whose `eventRef` dangled is reconciled as
-//! soon as its Event appears, and it polls `rewards.claimed` (one query
-//! every [`CLAIMS_POLL`]) so `status.claimed`/`remaining` follow claims
-//! within seconds without touching the claim transaction.
+//! soon as its Event appears. Both also wake on claims (see [`claims`]), so
+//! `claimed`, `remaining` and `claimsTotal` follow within seconds.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use futures::{Stream, StreamExt, stream};
+use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
     api::ListParams,
@@ -25,9 +24,6 @@ use crate::{
     metrics::Metrics,
     shutdown::Shutdown,
 };
-
-/// How often `rewards.claimed` is compared with what the statuses show.
-pub const CLAIMS_POLL: Duration = Duration::from_secs(2);
 
 /// Where and as whom the cluster source runs.
 #[derive(Clone, Debug)]
@@ -88,6 +84,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
     );
 
     let event_controller = Controller::new(events.clone(), watcher::Config::default())
+        .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::event_ref).await)
         .graceful_shutdown_on(shutdown.clone().wait())
         .run(reconcile_event, error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -102,7 +99,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         .watches(events, watcher::Config::default(), move |event: Event| {
             rewards_of(&event, rewards_store.state())
         })
-        .reconcile_on(claimed_changes(ctx.db.clone(), namespace.clone()).await)
+        .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::reward_ref).await)
         .graceful_shutdown_on(shutdown.clone().wait())
         .run(reconcile_reward, error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -136,66 +133,6 @@ where
     }
 }
 
-/// Rewards whose `claimed` changed since the previous poll.
-///
-/// The counts are read once before the stream is returned, so only changes
-/// after this call are reported (every Reward is reconciled at start-up
-/// anyway). A failed poll is logged and retried at the next tick.
-async fn claimed_changes(
-    db: PgPool,
-    namespace: Option<String>,
-) -> impl Stream<Item = ObjectRef<Reward>> + Send {
-    let seen = match claimed_counts(&db, namespace.as_deref()).await {
-        Ok(counts) => counts,
-        Err(error) => {
-            tracing::warn!(error = %error, "reading claimed counts failed");
-            ClaimedCounts::new()
-        }
-    };
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + CLAIMS_POLL, CLAIMS_POLL);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    stream::unfold((seen, ticker), move |(mut seen, mut ticker)| {
-        let db = db.clone();
-        let namespace = namespace.clone();
-        async move {
-            ticker.tick().await;
-            let changed = match claimed_counts(&db, namespace.as_deref()).await {
-                Ok(counts) => {
-                    let changed: Vec<ObjectRef<Reward>> = counts
-                        .iter()
-                        .filter(|(key, claimed)| seen.get(*key) != Some(*claimed))
-                        .map(|((namespace, name), _)| ObjectRef::new(name).within(namespace))
-                        .collect();
-                    seen = counts;
-                    changed
-                }
-                Err(error) => {
-                    tracing::warn!(error = %error, "polling claimed counts failed");
-                    Vec::new()
-                }
-            };
-            Some((stream::iter(changed), (seen, ticker)))
-        }
-    })
-    .flatten()
-}
-
-/// `claimed` per live Reward, keyed by (namespace, name).
-type ClaimedCounts = HashMap<(String, String), i32>;
-
-async fn claimed_counts(db: &PgPool, namespace: Option<&str>) -> Result<ClaimedCounts> {
-    let rows = sqlx::query!(
-        "select namespace, name, claimed from rewards
-         where deleted_at is null and ($1::text is null or namespace = $1)",
-        namespace
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ((row.namespace, row.name), row.claimed))
-        .collect())
-}
-
+mod claims;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,10 @@ use kube::{Resource, runtime::reflector::ObjectRef};
 use liveops_domain::crd::{ClaimPolicy, Event, EventRef, EventSpec, Reward, RewardSpec};
 use liveops_testkit::TestDb;
 
-use super::{claimed_changes, rewards_of};
+use super::{
+    claims::{CLAIMS_POLL, claimed_changes, event_ref, reward_ref},
+    rewards_of,
+};
 
 fn event(namespace: &str, name: &str) -> Event {
     let spec = EventSpec {
@@ -63,31 +66,54 @@ fn an_event_wakes_the_rewards_that_refer_to_it_in_its_namespace() {
 }
 
 #[tokio::test]
-async fn a_claim_wakes_its_reward_within_the_poll_interval() {
+async fn a_claim_wakes_its_reward_and_event_within_the_poll_interval() {
     let db = TestDb::new().await;
     let now = Utc::now();
     for namespace in ["a", "b"] {
         crate::reconcile::reconcile_event(&db.pool, &event(namespace, "login"), now)
             .await
             .expect("event");
-        crate::reconcile::reconcile_reward(&db.pool, &reward(namespace, "gems", "login"), now)
-            .await
-            .expect("reward");
+        for name in ["gems", "coins"] {
+            let reward = reward(namespace, name, "login");
+            crate::reconcile::reconcile_reward(&db.pool, &reward, now)
+                .await
+                .expect("reward");
+        }
     }
-    let changes = claimed_changes(db.pool.clone(), Some("a".to_owned())).await;
-    futures::pin_mut!(changes);
+    let rewards = claimed_changes::<Reward>(db.pool.clone(), Some("a".to_owned()), reward_ref).await;
+    let events = claimed_changes::<Event>(db.pool.clone(), Some("a".to_owned()), event_ref).await;
+    futures::pin_mut!(rewards, events);
 
-    sqlx::query!("update rewards set claimed = claimed + 1 where name = 'gems'")
+    sqlx::query!("update rewards set claimed = claimed + 1 where name in ('gems', 'coins')")
         .execute(&db.pool)
         .await
-        .expect("claim in both namespaces");
+        .expect("claims in both namespaces");
 
-    let woken = tokio::time::timeout(super::CLAIMS_POLL + Duration::from_secs(3), changes.next())
+    let within = CLAIMS_POLL + Duration::from_secs(3);
+    let first = tokio::time::timeout(within, rewards.next())
         .await
         .expect("woken within the poll interval");
-    assert_eq!(woken, Some(ObjectRef::new("gems").within("a")));
+    let second = rewards.next().now_or_never().flatten();
+    let mut woken: Vec<_> = [first, second].into_iter().flatten().collect();
+    woken.sort_by_key(|object| object.name.clone());
+    assert_eq!(
+        woken,
+        vec![
+            ObjectRef::new("coins").within("a"),
+            ObjectRef::new("gems").within("a")
+        ]
+    );
     assert!(
-        changes.next().now_or_never().is_none(),
+        rewards.next().now_or_never().is_none(),
         "namespace b is not watched"
+    );
+
+    let event = tokio::time::timeout(within, events.next())
+        .await
+        .expect("event woken");
+    assert_eq!(event, Some(ObjectRef::new("login").within("a")));
+    assert!(
+        events.next().now_or_never().is_none(),
+        "two rewards of one event wake it once"
     );
 }
