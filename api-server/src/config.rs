@@ -97,8 +97,9 @@ pub struct Config {
     /// Signups per minute, per client address and per email; 0 = off.
     #[arg(long, env = "RATE_LIMIT_SIGNUP_PER_MINUTE", default_value_t = 5)]
     pub rate_limit_signup_per_minute: u32,
-    /// Take the client address from the first X-Forwarded-For entry. Only
-    /// behind a proxy that sets it: otherwise clients pick their own bucket.
+    /// Take the client address from the last X-Forwarded-For entry (the one
+    /// the proxy in front appended). Only behind such a proxy: otherwise
+    /// clients pick their own rate-limit bucket.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
     /// Largest accepted request body, in bytes.

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     access_token::JwtKeys,
-    admin_bootstrap::{self, AdminOutcome},
+    admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
     config::{Cli, Command, Config},
     http::{self, AppState, SHUTDOWN_GRACE},
     password, telemetry,
@@ -62,11 +62,19 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let jwt = JwtKeys::from_config(&config)?;
     let db = connect_and_migrate(&config).await?;
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-        match admin_bootstrap::ensure_admin(&db, email, password.expose()).await? {
-            AdminOutcome::Created(id) => tracing::info!(%email, %id, "created the ADMIN from ADMIN_EMAIL"),
-            AdminOutcome::AlreadyAdmin(id) => {
+        match admin_bootstrap::ensure_admin(&db, email, password.expose()).await {
+            Ok(AdminOutcome::Created(id)) => {
+                tracing::info!(%email, %id, "created the ADMIN from ADMIN_EMAIL")
+            }
+            Ok(AdminOutcome::AlreadyAdmin(id)) => {
                 tracing::info!(%email, %id, "the ADMIN from ADMIN_EMAIL exists")
             }
+            // Refusing to start here would let anyone who signs up with
+            // ADMIN_EMAIL keep every replica down; serve, and say so loudly.
+            Err(error @ AdminBootstrapError::EmailHeldByNonAdmin { .. }) => {
+                tracing::error!(%error, "ADMIN_EMAIL not bootstrapped");
+            }
+            Err(error) => return Err(error.into()),
         }
     }
     password::warm_up().await?;

@@ -1,5 +1,8 @@
 //! The client's address, for per-address rate limits: the socket peer, or
-//! the first `X-Forwarded-For` entry when `TRUST_FORWARDED_FOR` is set.
+//! the last `X-Forwarded-For` entry when `TRUST_FORWARDED_FOR` is set.
+//!
+//! The last entry is the one the trusted proxy appended; earlier entries
+//! come from the client and can say anything.
 
 use std::{
     convert::Infallible,
@@ -37,8 +40,8 @@ impl FromRequestParts<AppState> for ClientAddress {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.split(',').next())
-                .and_then(|first| first.trim().parse::<IpAddr>().ok());
+                .and_then(|value| value.rsplit(',').next())
+                .and_then(|last| last.trim().parse::<IpAddr>().ok());
             if let Some(ip) = forwarded {
                 return Ok(Self(Some(ip)));
             }

@@ -175,6 +175,12 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, Error::Unauthorized(_)) {
+            // RFC 6750 section 3: tell the client which scheme to use.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Error::RateLimited { retry_after_seconds } = self {
             response
                 .headers_mut()

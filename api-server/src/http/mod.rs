@@ -108,3 +108,40 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
 
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use axum::{Router, body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::panic_response;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_opaque_problem_500() {
+        async fn explode() -> &'static str {
+            panic!("boom")
+        }
+        let app = Router::new()
+            .route("/", get(explode))
+            .layer(CatchPanicLayer::custom(panic_response));
+        let request = Request::builder().uri("/").body(Body::empty()).expect("request");
+        let response = app.oneshot(request).await.expect("response");
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("\"code\":\"INTERNAL\"") && !text.contains("boom"),
+            "{text}"
+        );
+    }
+}

@@ -69,6 +69,21 @@ async fn ensure_admin_refuses_to_promote_an_existing_non_admin_account() {
 }
 
 #[tokio::test]
+async fn start_up_still_serves_when_admin_email_belongs_to_a_user() {
+    let app = spawn_app().await;
+    let (_, email) = app.new_user().await;
+    let mut config = app.config.clone();
+    config.admin_email = Some(email);
+    config.admin_password = Some(Secret::new(PASSWORD));
+    // Refusing to start would let whoever signed up with that email keep
+    // every replica down.
+    api_server::startup::build_state(config)
+        .await
+        .expect("start-up goes on");
+    assert_eq!(admins(&app.db).await, 0, "and nobody was promoted");
+}
+
+#[tokio::test]
 async fn ensure_admin_applies_the_email_and_password_rules() {
     let app = spawn_app().await;
     assert!(matches!(

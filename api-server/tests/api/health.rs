@@ -126,3 +126,20 @@ async fn metrics_count_requests_by_route_template_method_and_status() {
         "a histogram, not a summary"
     );
 }
+
+#[tokio::test]
+async fn metrics_label_parameterised_routes_by_their_template() {
+    let app = spawn_app().await;
+    let path = format!("/auth/users/{}/role", uuid::Uuid::new_v4());
+    let response = app.client.patch(app.url(&path)).send().await.expect("sent");
+    assert_eq!(response.status(), 401);
+    let metrics = app.client.get(app.url("/metrics")).send().await.expect("sent");
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.lines().any(|line| line.starts_with("http_requests_total")
+            && line.contains("route=\"/auth/users/{userId}/role\"")
+            && line.contains("status=\"401\"")),
+        "{text}"
+    );
+    assert!(!text.contains(&path), "concrete ids never become labels");
+}

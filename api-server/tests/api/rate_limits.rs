@@ -157,3 +157,25 @@ async fn the_counters_live_in_postgres_so_replicas_share_them() {
     .expect("counter row");
     assert_eq!(hits, 1);
 }
+
+#[tokio::test]
+async fn a_trusted_forwarded_for_counts_the_entry_the_proxy_appended() {
+    let app = spawn_app_with(|config| {
+        config.rate_limit_login_per_minute = 1;
+        config.trust_forwarded_for = true;
+    })
+    .await;
+    start_early_in_a_minute(&app).await;
+    // The client forged the first entry; the proxy appended 10.0.0.9.
+    for (forged, expected) in [("1.1.1.1", 401), ("2.2.2.2", 429)] {
+        let response = app
+            .client
+            .post(app.url("/auth/login"))
+            .header("x-forwarded-for", format!("{forged}, 10.0.0.9"))
+            .json(&json!({"email": format!("{forged}@example.com"), "password": PASSWORD}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), expected);
+    }
+}

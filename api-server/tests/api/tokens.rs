@@ -172,6 +172,13 @@ async fn a_token_signed_with_the_previous_key_is_accepted_during_rotation() {
 async fn a_missing_or_non_bearer_authorization_header_is_a_401() {
     let app = spawn_app().await;
     let missing = app.client.get(app.url("/auth/me")).send().await.expect("sent");
+    assert_eq!(
+        missing
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
     assert_problem(missing, 401, "UNAUTHORIZED").await;
     let basic = app
         .client
