@@ -14,7 +14,7 @@ use liveops_domain::crd::{Event, EventPhase};
 
 use super::{
     Context, FINALIZER, object_key,
-    status::{apply_status, namespace_of, record, requeue_at},
+    status::{apply_status, database_unavailable, namespace_of, record, requeue_at},
 };
 use crate::{
     error::{Error, Result},
@@ -41,8 +41,18 @@ pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Act
 
 async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action> {
     let now = (ctx.clock)();
-    let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
     let current = event.status.as_ref();
+    let outcome = match reconcile::reconcile_event(&ctx.db, event, now).await {
+        Ok(outcome) => outcome,
+        Err(error @ Error::Database(_)) => {
+            let mut status = current.cloned().unwrap_or_default();
+            status.conditions =
+                database_unavailable(&status.conditions, &error, event.metadata.generation, now);
+            apply_status(api, event, current, &status).await?;
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     apply_status(api, event, current, &outcome.status).await?;
 
     let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);

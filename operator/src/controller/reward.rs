@@ -14,7 +14,7 @@ use liveops_domain::crd::{ConditionStatus, Reward, StatusCondition};
 
 use super::{
     Context, FINALIZER, object_key,
-    status::{apply_status, namespace_of, record},
+    status::{apply_status, database_unavailable, namespace_of, record},
 };
 use crate::{
     error::{Error, Result},
@@ -46,8 +46,19 @@ pub async fn reconcile_reward(reward: Arc<Reward>, ctx: Arc<Context>) -> Result<
 }
 
 async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Action> {
-    let outcome = reconcile::reconcile_reward(&ctx.db, reward, (ctx.clock)()).await?;
+    let now = (ctx.clock)();
     let current = reward.status.as_ref();
+    let outcome = match reconcile::reconcile_reward(&ctx.db, reward, now).await {
+        Ok(outcome) => outcome,
+        Err(error @ Error::Database(_)) => {
+            let mut status = current.cloned().unwrap_or_default();
+            status.conditions =
+                database_unavailable(&status.conditions, &error, reward.metadata.generation, now);
+            apply_status(api, reward, current, &status).await?;
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     apply_status(api, reward, current, &outcome.status).await?;
 
     let ready = ready_condition(&outcome.status.conditions);

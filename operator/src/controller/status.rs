@@ -11,10 +11,14 @@ use kube::{
         events::{Event as KubeEvent, EventType},
     },
 };
+use liveops_domain::crd::{ConditionStatus, StatusCondition, set_condition};
 use serde::Serialize;
 
 use super::{Context, FIELD_MANAGER};
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    reconcile::READY,
+};
 
 /// Applies `status` to the status subresource when it differs from `current`.
 ///
@@ -80,4 +84,26 @@ pub fn requeue_at(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Action {
 /// The namespace of a namespaced object.
 pub fn namespace_of<K: Resource>(object: &K) -> Result<String> {
     object.namespace().ok_or(Error::MissingMetadata("namespace"))
+}
+
+/// `conditions` with Ready=False, reason `DatabaseUnavailable`: what the
+/// object shows while PostgreSQL cannot be reached (DESIGN.md, "Custom
+/// resources"). The next successful reconcile flips it back.
+pub fn database_unavailable(
+    conditions: &[StatusCondition],
+    error: &Error,
+    generation: Option<i64>,
+    now: DateTime<Utc>,
+) -> Vec<StatusCondition> {
+    let mut conditions = conditions.to_vec();
+    let condition = StatusCondition {
+        type_: READY.to_owned(),
+        status: ConditionStatus::False,
+        reason: "DatabaseUnavailable".to_owned(),
+        message: error.to_string(),
+        last_transition_time: now,
+        observed_generation: generation,
+    };
+    set_condition(&mut conditions, condition);
+    conditions
 }

@@ -83,7 +83,10 @@ async fn a_scheduled_event_gets_its_status_applied_and_requeues_at_its_start() {
     assert_eq!(recorded["reason"], "Scheduled");
     assert_eq!(recorded["type"], "Normal");
     assert_eq!(recorded["regarding"]["name"], "login");
-    assert_eq!(recorded["reportingController"], crate::controller::REPORTING_CONTROLLER);
+    assert_eq!(
+        recorded["reportingController"],
+        crate::controller::REPORTING_CONTROLLER
+    );
     assert_eq!(
         event_row_phase(&db.pool, uid_of(&event)).await,
         Some(EventPhase::Scheduled)

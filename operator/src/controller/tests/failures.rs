@@ -127,3 +127,41 @@ async fn a_server_error_on_the_status_patch_is_counted_as_an_api_server_failure(
     );
     assert_eq!(ctx.metrics.failures("Event", "api_server"), 1);
 }
+
+#[tokio::test]
+async fn an_unreachable_database_shows_database_unavailable_and_is_retried() {
+    let db = TestDb::new().await;
+    let mut event = finalized(event(
+        "offline",
+        chrono::Duration::hours(1),
+        chrono::Duration::days(1),
+    ));
+    let outcome = crate::reconcile::reconcile_event(&db.pool, &event, now())
+        .await
+        .expect("core reconcile");
+    event.status = Some(outcome.status);
+    let event = Arc::new(event);
+    db.pool.close().await;
+    let (ctx, server) = context(db.pool.clone(), fixed_clock());
+    let path = format!("{EVENTS}/offline");
+    let verifier = server.run(Scenario::Steps(vec![Step::ApplyStatus {
+        path,
+        object: json_of(event.as_ref()),
+    }]));
+
+    let error = reconcile_event(event.clone(), ctx.clone())
+        .await
+        .expect_err("the database is down");
+    let sent = finished(verifier).await;
+
+    let status = &sent[0].body["status"];
+    assert_eq!(status["phase"], "Scheduled", "the last known phase stays");
+    assert_eq!(status["conditions"][0]["status"], "False");
+    assert_eq!(status["conditions"][0]["reason"], "DatabaseUnavailable");
+    assert_eq!(failure_reason(&error), "database");
+    assert_eq!(
+        error_policy(event, &error, ctx.clone()),
+        Action::requeue(Duration::from_secs(2))
+    );
+    assert_eq!(ctx.metrics.failures("Event", "database"), 1);
+}
