@@ -330,6 +330,29 @@ async fn events_and_rewards_reconcile_in_a_real_cluster() {
     )
     .await;
 
+    // Each phase change was recorded as a Kubernetes Event about the object.
+    let recorded: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), &namespace);
+    eventually(
+        "Kubernetes Events for every phase",
+        Duration::from_secs(5),
+        || async {
+            let reasons: Vec<String> = recorded
+                .list(&Default::default())
+                .await
+                .ok()?
+                .items
+                .into_iter()
+                .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("flash"))
+                .filter_map(|e| e.reason)
+                .collect();
+            ["Scheduled", "Active", "Ended"]
+                .iter()
+                .all(|phase| reasons.iter().any(|reason| reason == phase))
+                .then_some(())
+        },
+    )
+    .await;
+
     let uid = events
         .get("flash")
         .await
