@@ -10,6 +10,7 @@ pub mod email;
 pub mod http;
 pub mod invite_code;
 pub mod password;
+pub mod profile_fields;
 pub mod rate_limit;
 pub mod role;
 pub mod session;

@@ -17,14 +17,10 @@ use super::{
     error::{Problem, on_constraint},
     extract::Json,
 };
-use crate::role::Role;
-
-/// Longest nickname, in characters.
-pub const MAX_NICKNAME_CHARS: usize = 30;
-/// Longest bio, in characters.
-pub const MAX_BIO_CHARS: usize = 500;
-/// Longest profile image URL, in bytes.
-pub const MAX_URL_LEN: usize = 2048;
+use crate::{
+    profile_fields::{check_bio, check_image_url, check_nickname},
+    role::Role,
+};
 
 /// `/auth/me`, `/auth/profile`, `/auth/invite-code`.
 pub fn router() -> Router<AppState> {
@@ -239,81 +235,4 @@ pub async fn get_invite_code(
         .await?
         .ok_or(Error::Unauthorized(ACCOUNT_GONE))?;
     Ok(Json(InviteCodeResponse { invite_code }))
-}
-
-fn check_nickname(text: &str) -> Result<String> {
-    let nickname = text.trim();
-    if nickname.is_empty() {
-        return Err(Error::Validation("nickname must not be blank".into()));
-    }
-    if nickname.chars().count() > MAX_NICKNAME_CHARS {
-        return Err(Error::Validation(format!(
-            "nickname must be at most {MAX_NICKNAME_CHARS} characters"
-        )));
-    }
-    if nickname.chars().any(char::is_control) {
-        return Err(Error::Validation(
-            "nickname must not contain control characters".into(),
-        ));
-    }
-    Ok(nickname.to_owned())
-}
-
-/// A blank bio clears it (`None`).
-fn check_bio(text: &str) -> Result<Option<String>> {
-    let bio = text.trim();
-    if bio.chars().count() > MAX_BIO_CHARS {
-        return Err(Error::Validation(format!(
-            "bio must be at most {MAX_BIO_CHARS} characters"
-        )));
-    }
-    Ok((!bio.is_empty()).then(|| bio.to_owned()))
-}
-
-fn check_image_url(text: &str) -> Result<String> {
-    let text = text.trim();
-    let invalid = || Error::Validation("profileImageUrl must be an absolute http or https URL".into());
-    if text.len() > MAX_URL_LEN {
-        return Err(Error::Validation(format!(
-            "profileImageUrl must be at most {MAX_URL_LEN} bytes"
-        )));
-    }
-    let url = url::Url::parse(text).map_err(|_| invalid())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid());
-    }
-    Ok(url.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{check_bio, check_image_url, check_nickname};
-
-    #[test]
-    fn nicknames_are_trimmed_and_must_not_be_blank() {
-        assert_eq!(check_nickname("  neo  ").ok().as_deref(), Some("neo"));
-        assert!(check_nickname("   ").is_err());
-        assert!(check_nickname(&"가".repeat(31)).is_err());
-        assert!(check_nickname("a\u{7}b").is_err());
-    }
-
-    #[test]
-    fn a_blank_bio_clears_it_and_a_long_one_is_refused() {
-        assert_eq!(check_bio("  ").ok(), Some(None));
-        assert!(check_bio(&"x".repeat(501)).is_err());
-    }
-
-    #[test]
-    fn only_absolute_http_urls_are_accepted() {
-        assert!(check_image_url("https://cdn.example.com/a.png").is_ok());
-        for bad in [
-            "javascript:alert(1)",
-            "ftp://x.com/a",
-            "/relative.png",
-            "not a url",
-            "https://",
-        ] {
-            assert!(check_image_url(bad).is_err(), "{bad}");
-        }
-    }
 }
