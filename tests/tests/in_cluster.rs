@@ -265,8 +265,6 @@ async fn events_and_rewards_reconcile_in_a_real_cluster() {
     }
 
     // A reward applied before its event resolves once the event appears.
-    let starts_at = (Utc::now() + chrono::Duration::seconds(4)).trunc_subsecs(0);
-    let ends_at = starts_at + chrono::Duration::seconds(3);
     let reward = json!({
         "apiVersion": "liveops.dev/v1alpha1", "kind": "Reward",
         "metadata": {"name": "flash-coins"},
@@ -287,6 +285,9 @@ async fn events_and_rewards_reconcile_in_a_real_cluster() {
     )
     .await;
 
+    // An event a few seconds ahead, so every phase is seen on time.
+    let starts_at = (Utc::now() + chrono::Duration::seconds(5)).trunc_subsecs(0);
+    let ends_at = starts_at + chrono::Duration::seconds(3);
     let event = json!({
         "apiVersion": "liveops.dev/v1alpha1", "kind": "Event",
         "metadata": {"name": "flash"},
@@ -299,15 +300,6 @@ async fn events_and_rewards_reconcile_in_a_real_cluster() {
         EventPhase::Scheduled,
         Utc::now() - chrono::Duration::seconds(1),
         Duration::from_secs(3),
-    )
-    .await;
-    eventually(
-        "reward resolves when its event appears",
-        Duration::from_secs(10),
-        || async {
-            let status = rewards.get_status("flash-coins").await.ok()?.status?;
-            (ready_is_true(&status.conditions) && status.remaining == Some(5)).then_some(())
-        },
     )
     .await;
     // Within about a second of each boundary (plus the time left before it).
@@ -327,6 +319,16 @@ async fn events_and_rewards_reconcile_in_a_real_cluster() {
         EventPhase::Ended,
         ends_at,
         until_end + Duration::from_millis(1500),
+    )
+    .await;
+
+    eventually(
+        "reward resolves when its event appears",
+        Duration::from_secs(10),
+        || async {
+            let status = rewards.get_status("flash-coins").await.ok()?.status?;
+            (ready_is_true(&status.conditions) && status.remaining == Some(5)).then_some(())
+        },
     )
     .await;
 
