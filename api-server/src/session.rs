@@ -102,15 +102,33 @@ pub async fn rotate(
     grace_seconds: u64,
 ) -> Result<Rotation, sqlx::Error> {
     let mut tx = db.begin().await?;
-    // Locking the family row serialises concurrent refreshes of one family.
+    // Lock the family first, then read the token in a second statement:
+    // under READ COMMITTED that statement sees a rotation committed by a
+    // concurrent refresh we waited for, where one statement would not.
+    let hash = token_hash(presented);
+    let locked = sqlx::query_scalar!(
+        "select f.id from refresh_token_families f
+         join refresh_tokens t on t.family_id = f.id
+         where t.token_hash = $1
+         for update of f",
+        hash,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if locked.is_none() {
+        return Ok(Rotation::Unknown);
+    }
+    // clock_timestamp(), not now(): now() is when this transaction began,
+    // possibly before the lock wait, which would stretch the grace period.
     let found = sqlx::query!(
         r#"select t.family_id,
                   f.user_id,
                   u.role as "role: Role",
                   f.revoked_at is not null as "revoked!",
-                  t.expires_at <= now() as "expired!",
+                  t.expires_at <= clock_timestamp() as "expired!",
                   t.rotated_at is not null as "rotated!",
-                  coalesce(t.rotated_at > now() - make_interval(secs => $2), false) as "within_grace!",
+                  coalesce($2 > 0 and t.rotated_at > clock_timestamp() - make_interval(secs => $2), false)
+                      as "within_grace!",
                   not exists (
                       select 1 from refresh_tokens newer
                       where newer.family_id = t.family_id and newer.rotated_at > t.rotated_at
@@ -118,9 +136,8 @@ pub async fn rotate(
            from refresh_tokens t
            join refresh_token_families f on f.id = t.family_id
            join users u on u.id = f.user_id
-           where t.token_hash = $1
-           for update of f"#,
-        token_hash(presented),
+           where t.token_hash = $1"#,
+        hash,
         ttl_as_i64(grace_seconds) as f64,
     )
     .fetch_optional(&mut *tx)

@@ -14,6 +14,7 @@ mod login;
 mod process;
 mod profile;
 mod rate_limits;
+mod races;
 mod refresh;
 mod rewards;
 mod roles;
