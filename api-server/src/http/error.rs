@@ -88,6 +88,10 @@ pub enum Error {
     /// Claim retries exhausted by contention; never a 500 (503).
     #[error("too much contention on this reward; retry shortly")]
     ClaimContention,
+    /// The database does not answer a readiness probe (503: take this
+    /// replica out of rotation, do not page anyone for a 500).
+    #[error("the database is not reachable")]
+    NotReady,
     /// A database failure: logged with its chain, answered with an opaque 500.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -142,6 +146,7 @@ impl Error {
             Error::IdempotencyKeyInUse => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE"),
             Error::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED"),
             Error::ClaimContention => (StatusCode::SERVICE_UNAVAILABLE, "CLAIM_CONTENTION"),
+            Error::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "NOT_READY"),
             Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }
@@ -151,9 +156,10 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let request_id = current_request_id();
-        let detail = if status.is_server_error() {
+        // Only the unexpected is opaque; a 503 such as NOT_READY says what it is.
+        let detail = if matches!(self, Error::Database(_) | Error::Internal(_)) {
             // The chain goes to the log, never to the client.
-            tracing::error!(error = ?anyhow_chain(&self), request_id = request_id.as_deref(), "request failed");
+            tracing::error!(error = ?error_chain(&self), request_id = request_id.as_deref(), "request failed");
             "an unexpected error occurred; quote the request id when reporting it".to_owned()
         } else {
             tracing::debug!(%code, detail = %self, "request refused");
@@ -190,8 +196,8 @@ impl IntoResponse for Error {
     }
 }
 
-/// The error and its sources, one per line, for the log.
-fn anyhow_chain(error: &Error) -> String {
+/// The error and its sources, joined with `: `, for the log.
+fn error_chain(error: &Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

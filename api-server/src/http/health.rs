@@ -2,7 +2,7 @@
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 
-use super::{AppState, Result};
+use super::{AppState, Error, Result};
 
 /// `/healthz` and `/readyz`.
 pub fn router() -> Router<AppState> {
@@ -24,12 +24,16 @@ pub async fn check_liveness() -> &'static str {
     tag = "operations",
     responses(
         (status = 200, description = "ready"),
-        (status = 500, description = "database unreachable", body = super::error::Problem),
+        (status = 503, description = "NOT_READY: database unreachable", body = super::error::Problem),
     )
 )]
 pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCode, &'static str)> {
     sqlx::query_scalar!("select 1 as \"one!\"")
         .fetch_one(&state.db)
-        .await?;
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "readiness check failed");
+            Error::NotReady
+        })?;
     Ok((StatusCode::OK, "ready"))
 }

@@ -17,48 +17,69 @@ async fn readyz_answers_ok_when_the_database_is_reachable() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn readyz_fails_when_the_database_is_gone() {
-    let app = spawn_app().await;
+/// Makes the test's database refuse connections and drops the server's,
+/// as if the database went away. Returns the database name.
+async fn cut_off_database(app: &crate::support::TestApp) -> String {
     app.db.close().await;
-    // The server has its own pool; closing ours says nothing about it, so
-    // terminate every connection of the test database instead.
-    let database: String = {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&liveops_testkit::server_url())
-            .await
-            .expect("admin connection");
-        let name = app
-            .config
-            .database_url
-            .expose()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            r#"alter database "{name}" with allow_connections false"#
-        )))
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&liveops_testkit::server_url())
+        .await
+        .expect("admin connection");
+    let name = app
+        .config
+        .database_url
+        .expose()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        r#"alter database "{name}" with allow_connections false"#
+    )))
+    .execute(&pool)
+    .await
+    .expect("forbid connections");
+    sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
+        .bind(&name)
         .execute(&pool)
         .await
-        .expect("forbid connections");
-        sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
-            .bind(&name)
-            .execute(&pool)
-            .await
-            .expect("terminate connections");
-        name
-    };
+        .expect("terminate connections");
+    name
+}
+
+#[tokio::test]
+async fn readyz_is_a_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    cut_off_database(&app).await;
     let response = app.client.get(app.url("/readyz")).send().await.expect("sent");
-    let body = assert_problem(response, 500, "INTERNAL").await;
+    let body = assert_problem(response, 503, "NOT_READY").await;
     assert!(
         body["requestId"].is_string(),
-        "a 500 carries the request id: {body}"
+        "the problem carries the request id: {body}"
     );
+}
+
+#[tokio::test]
+async fn an_unexpected_database_error_is_an_opaque_500_with_the_request_id() {
+    let app = spawn_app().await;
+    let (_, email) = app.new_user().await;
+    let tokens = app.login(&email, crate::support::PASSWORD).await;
+    let database = cut_off_database(&app).await;
+    let response = app
+        .client
+        .get(app.url("/auth/invite-code"))
+        .bearer_auth(&tokens.access)
+        .header("x-request-id", "req-500")
+        .send()
+        .await
+        .expect("sent");
+    let body = assert_problem(response, 500, "INTERNAL").await;
+    assert_eq!(body["requestId"], "req-500");
+    let detail = body["detail"].as_str().unwrap_or_default();
     assert!(
-        !body["detail"].as_str().unwrap_or_default().contains(&database),
-        "the detail is opaque"
+        !detail.contains(&database) && !detail.contains("connection"),
+        "the detail is opaque: {detail}"
     );
 }
 
