@@ -207,3 +207,10 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
     assert_eq!(hashes[0].len(), 32);
     assert_ne!(hashes[0], tokens.refresh.as_bytes());
 }
+
+#[tokio::test]
+async fn logout_without_any_refresh_token_is_a_401() {
+    let app = spawn_app().await;
+    let response = app.client.post(app.url("/auth/logout")).send().await.expect("sent");
+    assert_problem(response, 401, "UNAUTHORIZED").await;
+}
