@@ -135,4 +135,8 @@ where
 
 mod claims;
 #[cfg(test)]
+mod controllers_tests;
+#[cfg(test)]
+mod fake_api;
+#[cfg(test)]
 mod tests;

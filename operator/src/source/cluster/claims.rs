@@ -66,7 +66,9 @@ where
                     let mut woken = HashSet::new();
                     let changed: Vec<ObjectRef<K>> = counts
                         .iter()
-                        .filter(|(key, claimed)| seen.get(*key) != Some(*claimed))
+                        // A Reward new since the last poll was just reconciled
+                        // by its own watch; only claims since then matter.
+                        .filter(|(key, claimed)| seen.get(*key).copied().unwrap_or(0) != **claimed)
                         .map(|(key, _)| to_ref(key))
                         .filter(|object| woken.insert(object.clone()))
                         .collect();
