@@ -12,9 +12,13 @@ use crate::{
     access_token::JwtKeys,
     admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
     config::{Cli, Command, Config},
-    http::{self, AppState, SHUTDOWN_GRACE},
+    http::{self, AppState},
     password, telemetry,
 };
+
+/// How long in-flight requests get to finish after a shutdown signal
+/// (Kubernetes waits 30 s by default before SIGKILL).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Runs what the command line asks for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

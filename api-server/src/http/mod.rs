@@ -18,7 +18,7 @@ pub mod roles;
 pub mod session;
 pub mod signup;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -105,9 +105,6 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         request_id = %request_id,
     )
 }
-
-/// How long in-flight requests get to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 #[cfg(test)]
 mod tests {

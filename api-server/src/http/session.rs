@@ -95,6 +95,11 @@ pub async fn log_in(
         &[client.bucket("login"), format!("login:email:{email}")],
     )
     .await?;
+    // No account has a password over the maximum (signup and bootstrap
+    // enforce it), so do not spend a hash on one.
+    if request.password.chars().count() > password::MAX_PASSWORD_CHARS {
+        return Err(Error::Unauthorized(BAD_PAIR));
+    }
     let account = sqlx::query!(
         r#"select id, password_hash, role as "role: Role" from users where lower(email) = $1"#,
         email

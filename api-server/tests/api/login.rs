@@ -104,3 +104,12 @@ async fn login_without_a_password_field_is_a_400() {
         .await;
     assert_problem(response, 400, "VALIDATION_FAILED").await;
 }
+
+#[tokio::test]
+async fn login_with_an_overlong_password_is_the_same_401() {
+    let app = spawn_app().await;
+    let (_, email) = app.new_user().await;
+    let response = app.login_response(&email, &"x".repeat(60_000)).await;
+    let body = assert_problem(response, 401, "UNAUTHORIZED").await;
+    assert_eq!(body["detail"], "invalid email or password");
+}
