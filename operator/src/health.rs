@@ -94,7 +94,11 @@ async fn readyz(State(state): State<HealthState>) -> (StatusCode, &'static str) 
 
 async fn metrics(State(state): State<HealthState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        // prometheus-client writes OpenMetrics text (counters as `_total`, a final `# EOF`).
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }
