@@ -78,7 +78,12 @@ pub enum LogFormat {
 impl Config {
     /// Namespace of the leader-election Lease, if configured.
     pub fn lease_namespace(&self) -> Option<&str> {
-        self.lease_namespace.as_deref().or(self.pod_namespace.as_deref())
+        non_empty(&self.lease_namespace).or(non_empty(&self.pod_namespace))
+    }
+
+    /// The one namespace to watch; `None` (also for an empty value) means all.
+    pub fn watch_namespace(&self) -> Option<&str> {
+        non_empty(&self.watch_namespace)
     }
 
     /// Identity of this replica: `POD_NAME`, else the host name, else a
@@ -93,6 +98,11 @@ impl Config {
             .filter(|host| !host.is_empty())
             .unwrap_or_else(|| format!("operator-{}", uuid::Uuid::new_v4().simple()))
     }
+}
+
+/// An environment variable set to "" counts as unset.
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
 }
 
 #[cfg(test)]
@@ -144,5 +154,16 @@ mod tests {
         let config = Config::try_parse_from(["operator", "--lease-namespace", "a", "--pod-namespace", "b"])
             .expect("parse");
         assert_eq!(config.lease_namespace(), Some("a"));
+    }
+
+    #[test]
+    fn empty_namespaces_count_as_unset() {
+        let config = Config::try_parse_from(["operator", "--watch-namespace", "", "--lease-namespace", ""])
+            .expect("parse");
+        assert_eq!(config.watch_namespace(), None);
+        assert_eq!(
+            config.lease_namespace(),
+            config.pod_namespace.as_deref().filter(|ns| !ns.is_empty())
+        );
     }
 }

@@ -110,7 +110,7 @@ async fn run_cluster(
         identity: identity.clone(),
     });
     let settings = ClusterSettings {
-        watch_namespace: config.watch_namespace.clone(),
+        watch_namespace: config.watch_namespace().map(ToOwned::to_owned),
         identity,
         election,
     };
