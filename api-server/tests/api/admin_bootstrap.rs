@@ -150,3 +150,20 @@ async fn the_server_refuses_to_start_without_a_strong_jwt_secret() {
         "the secret itself is never printed: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn create_admin_fails_loudly_when_the_email_belongs_to_a_user() {
+    let app = spawn_app().await;
+    let (_, email) = app.new_user().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_api-server"))
+        .args(["create-admin", "--email", &email, "--password", PASSWORD])
+        .env("DATABASE_URL", app.config.database_url.expose())
+        .env_remove("ADMIN_EMAIL")
+        .env_remove("ADMIN_PASSWORD")
+        .output()
+        .expect("run api-server create-admin");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("already has an account with role USER"), "{stderr}");
+    assert_eq!(admins(&app.db).await, 0);
+}
