@@ -164,6 +164,9 @@ async fn create_admin_fails_loudly_when_the_email_belongs_to_a_user() {
         .expect("run api-server create-admin");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("already has an account with role USER"), "{stderr}");
+    assert!(
+        stderr.contains("already has an account with role USER"),
+        "{stderr}"
+    );
     assert_eq!(admins(&app.db).await, 0);
 }
