@@ -211,6 +211,11 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn logout_without_any_refresh_token_is_a_401() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/auth/logout")).send().await.expect("sent");
+    let response = app
+        .client
+        .post(app.url("/auth/logout"))
+        .send()
+        .await
+        .expect("sent");
     assert_problem(response, 401, "UNAUTHORIZED").await;
 }
