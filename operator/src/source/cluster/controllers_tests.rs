@@ -165,3 +165,65 @@ async fn the_controllers_move_an_event_through_its_phases_and_stop_gracefully() 
         "finalizer, Scheduled, Active, Ended"
     );
 }
+
+#[tokio::test]
+async fn with_leader_election_only_the_lease_holder_reconciles() {
+    let db = TestDb::new().await;
+    let api = FakeApi::default();
+    let now = Utc::now();
+    api.put(
+        "events",
+        event(
+            "season",
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::days(1),
+        ),
+    );
+    let (trigger, stop) = shutdown::channel();
+    let replicas: Vec<_> = ["op-a", "op-b"]
+        .into_iter()
+        .map(|identity| {
+            let metrics = Metrics::new();
+            let settings = super::ClusterSettings {
+                watch_namespace: Some(NS.to_owned()),
+                identity: identity.to_owned(),
+                election: Some(crate::leader::Election {
+                    lease_name: "liveops-operator".to_owned(),
+                    namespace: NS.to_owned(),
+                    identity: identity.to_owned(),
+                }),
+            };
+            let started = crate::health::Started::default();
+            let run = super::run(
+                api.client(NS),
+                db.pool.clone(),
+                metrics.clone(),
+                settings,
+                started,
+                stop.clone(),
+            );
+            (identity, metrics, tokio::spawn(run))
+        })
+        .collect();
+
+    expect_phase(&api, "season", "Active", now).await;
+    let leader = api.lease_holder().expect("someone holds the lease");
+    for (identity, metrics, _) in &replicas {
+        let reconciled = metrics.reconciles("Event");
+        if *identity == leader {
+            assert!(reconciled > 0, "the leader {identity} reconciles");
+        } else {
+            assert_eq!(reconciled, 0, "the standby {identity} does not reconcile");
+        }
+    }
+
+    trigger.fire();
+    for (identity, _, replica) in replicas {
+        let stopped = tokio::time::timeout(Duration::from_secs(5), replica).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "{identity} stops cleanly: {stopped:?}"
+        );
+    }
+    assert_eq!(api.lease_holder(), None, "the leader released the lease");
+}

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 const GROUP_PATH: &str = "/apis/liveops.dev/v1alpha1/namespaces/";
 const EVENTS_PATH: &str = "/apis/events.k8s.io/v1/namespaces/";
+const LEASES_PATH: &str = "/apis/coordination.k8s.io/v1/namespaces/";
 
 type ResponseBody = BoxBody<Bytes, Infallible>;
 
@@ -33,6 +34,8 @@ struct State {
     watchers: Vec<(String, mpsc::UnboundedSender<Bytes>)>,
     /// Bodies of the events.k8s.io Events created.
     recorded: Vec<Value>,
+    /// The leader-election Lease (`Null` until created).
+    lease: Value,
 }
 
 /// The fake server's state; clones share it.
@@ -105,6 +108,10 @@ impl FakeApi {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or_default().to_owned();
+        let apply = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/apply-patch"));
         let bytes = request
             .into_body()
             .collect()
@@ -113,6 +120,9 @@ impl FakeApi {
             .unwrap_or_default();
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
 
+        if path.starts_with(LEASES_PATH) {
+            return self.lease(&method, &path, apply, body);
+        }
         if let Some(rest) = path.strip_prefix(EVENTS_PATH) {
             let _namespace = rest.split('/').next();
             if method == Method::POST {
@@ -131,6 +141,49 @@ impl FakeApi {
             (Method::PATCH, [_, plural, name, "status"]) => self.apply_status(plural, name, &body),
             _ => not_found(&path),
         }
+    }
+
+    /// The one Lease: get, create, and patches of `spec` (a merge where null
+    /// removes). As with server-side apply's field ownership, an apply that
+    /// would take `holderIdentity` from another holder is a 409 conflict.
+    fn lease(&self, method: &Method, path: &str, apply: bool, body: Value) -> Response<ResponseBody> {
+        let mut state = self.lock();
+        let named = path.rsplit('/').next() != Some("leases");
+        match (method, named) {
+            (&Method::GET, true) if !state.lease.is_null() => json_response(StatusCode::OK, &state.lease),
+            (&Method::POST, false) => {
+                state.lease = body;
+                state.lease["metadata"]["resourceVersion"] = json!("1");
+                json_response(StatusCode::CREATED, &state.lease)
+            }
+            (&Method::PATCH, true) if !state.lease.is_null() => {
+                let holder = &state.lease["spec"]["holderIdentity"];
+                let wanted = &body["spec"]["holderIdentity"];
+                if apply && !holder.is_null() && !wanted.is_null() && holder != wanted {
+                    let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                        "reason": "Conflict", "code": 409, "message": "holderIdentity is owned"});
+                    return json_response(StatusCode::CONFLICT, &status);
+                }
+                let mut spec = state.lease["spec"].as_object().cloned().unwrap_or_default();
+                for (key, value) in body["spec"].as_object().cloned().unwrap_or_default() {
+                    if value.is_null() {
+                        spec.remove(&key);
+                    } else {
+                        spec.insert(key, value);
+                    }
+                }
+                state.lease["spec"] = Value::Object(spec);
+                json_response(StatusCode::OK, &state.lease)
+            }
+            _ => not_found(path),
+        }
+    }
+
+    /// Who holds the Lease.
+    pub fn lease_holder(&self) -> Option<String> {
+        self.lock().lease["spec"]["holderIdentity"]
+            .as_str()
+            .map(ToOwned::to_owned)
     }
 
     fn list(&self, plural: &str) -> Response<ResponseBody> {
