@@ -18,3 +18,6 @@ pub mod startup;
 pub mod telemetry;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod fake_api;

@@ -137,6 +137,4 @@ mod claims;
 #[cfg(test)]
 mod controllers_tests;
 #[cfg(test)]
-mod fake_api;
-#[cfg(test)]
 mod tests;

@@ -8,8 +8,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use liveops_testkit::TestDb;
 use serde_json::{Value, json};
 
-use super::{fake_api::FakeApi, run_controllers};
-use crate::{controller::Context, metrics::Metrics, shutdown};
+use super::run_controllers;
+use crate::{controller::Context, fake_api::FakeApi, metrics::Metrics, shutdown};
 
 const NS: &str = "testns";
 

@@ -179,6 +179,11 @@ impl FakeApi {
         }
     }
 
+    /// Replaces the Lease, e.g. with one another replica holds.
+    pub fn set_lease(&self, lease: Value) {
+        self.lock().lease = lease;
+    }
+
     /// Who holds the Lease.
     pub fn lease_holder(&self) -> Option<String> {
         self.lock().lease["spec"]["holderIdentity"]
