@@ -39,6 +39,18 @@ pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String
     Ok(())
 }
 
+/// The bucket of `action` attempts for one email, as typed (trimmed,
+/// lower-cased). Cut to the longest valid address so that a 60 KiB "email"
+/// does not become a 60 KiB primary key.
+pub fn email_bucket(action: &str, typed_email: &str) -> String {
+    let email = typed_email.trim().to_lowercase();
+    let cut = email
+        .char_indices()
+        .nth(254)
+        .map_or(email.len(), |(index, _)| index);
+    format!("{action}:email:{}", &email[..cut])
+}
+
 /// Deletes finished windows on about one call in a hundred, which keeps the
 /// table small without a background job.
 async fn forget_old_windows(db: &PgPool) {
@@ -51,5 +63,19 @@ async fn forget_old_windows(db: &PgPool) {
             .await;
     if let Err(error) = deleted {
         tracing::warn!(%error, "could not delete old rate-limit windows");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::email_bucket;
+
+    #[test]
+    fn email_buckets_are_normalised_and_bounded() {
+        assert_eq!(email_bucket("login", " A@B.co "), "login:email:a@b.co");
+        assert_eq!(
+            email_bucket("login", &"가".repeat(1000)).chars().count(),
+            "login:email:".len() + 254
+        );
     }
 }

@@ -92,7 +92,7 @@ pub async fn log_in(
     rate_limit::count_attempt(
         &state.db,
         state.config.rate_limit_login_per_minute,
-        &[client.bucket("login"), format!("login:email:{email}")],
+        &[client.bucket("login"), rate_limit::email_bucket("login", &email)],
     )
     .await?;
     // No account has a password over the maximum (signup and bootstrap

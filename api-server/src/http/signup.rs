@@ -72,11 +72,13 @@ pub async fn sign_up(
     client: ClientAddress,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, Json<SignupResponse>)> {
-    let attempted_email = request.email.trim().to_lowercase();
     rate_limit::count_attempt(
         &state.db,
         state.config.rate_limit_signup_per_minute,
-        &[client.bucket("signup"), format!("signup:email:{attempted_email}")],
+        &[
+            client.bucket("signup"),
+            rate_limit::email_bucket("signup", &request.email),
+        ],
     )
     .await?;
     let email = Email::parse(&request.email).map_err(|e| Error::Validation(e.to_string()))?;
