@@ -7,6 +7,10 @@ use uuid::Uuid;
 /// Longest key accepted; keys are client-generated tokens such as UUIDs.
 pub const MAX_KEY_LEN: usize = 255;
 
+/// Seconds after which an unanswered reservation may be taken over: far
+/// longer than any claim takes, even with every retry.
+pub const STALE_RESERVATION_SECS: f64 = 60.0;
+
 /// What a request carrying a key may do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reservation {
@@ -19,7 +23,8 @@ pub enum Reservation {
         /// JSON body of the first answer.
         body: serde_json::Value,
     },
-    /// A request with this key is still being answered.
+    /// A request with this key is still being answered (or died less than
+    /// [`STALE_RESERVATION_SECS`] ago).
     InProgress,
     /// The key was used for a different request path.
     OtherRequest,
@@ -45,7 +50,12 @@ pub async fn reserve(db: &PgPool, user_id: Uuid, key: &str, request_path: &str) 
         with reserved as (
             insert into idempotency_keys (user_id, key, request_path)
             values ($1, $2, $3)
-            on conflict (user_id, key) do nothing
+            -- a reservation whose request never answered (the server died
+            -- mid-request) is taken over once it is stale
+            on conflict (user_id, key) do update
+                set request_path = excluded.request_path, created_at = now()
+                where idempotency_keys.response_status is null
+                  and idempotency_keys.created_at < now() - make_interval(secs => $4)
             returning 1 as one
         )
         select exists (select 1 from reserved) as "fresh!",
@@ -58,6 +68,7 @@ pub async fn reserve(db: &PgPool, user_id: Uuid, key: &str, request_path: &str) 
         user_id,
         key,
         request_path,
+        STALE_RESERVATION_SECS,
     )
     .fetch_one(db)
     .await?;

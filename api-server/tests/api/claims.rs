@@ -254,3 +254,33 @@ async fn the_same_key_from_another_user_is_a_different_request() {
     assert_eq!(response.status(), 201);
     assert!(response.headers().get("idempotent-replayed").is_none());
 }
+
+#[tokio::test]
+async fn a_key_still_in_progress_is_409_and_a_stale_one_is_taken_over() {
+    let app = spawn_app().await;
+    let (user_id, token) = user_with_token(&app, Role::User).await;
+    let (_, reward_id) = open_reward(&app, None).await;
+    let path = format!("/claims/{reward_id}/claim");
+    // reservations whose request never answered: one just now, one long ago
+    sqlx::query(
+        "insert into idempotency_keys (user_id, key, request_path, created_at)
+         values ($1, 'busy', $2, now()), ($1, 'stale', $2, now() - interval '10 minutes')",
+    )
+    .bind(user_id)
+    .bind(&path)
+    .execute(&app.db)
+    .await
+    .expect("reservations");
+    assert_problem(
+        claim(&app, &token, &reward_id.to_string(), Some("busy")).await,
+        409,
+        "IDEMPOTENCY_KEY_IN_USE",
+    )
+    .await;
+    assert_eq!(
+        claim(&app, &token, &reward_id.to_string(), Some("stale"))
+            .await
+            .status(),
+        201
+    );
+}

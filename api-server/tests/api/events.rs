@@ -196,3 +196,33 @@ async fn events_need_a_token_and_a_known_include() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_event_claim_and_reward_paths() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/events",
+        "/events/{eventId}",
+        "/claims/{rewardId}/claim",
+        "/claims/me",
+        "/claims",
+        "/claims/user/{userId}",
+        "/claims/filter",
+        "/rewards",
+        "/rewards/event/{eventId}",
+    ] {
+        assert!(
+            document["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
