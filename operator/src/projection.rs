@@ -78,23 +78,42 @@ pub struct EventRow<'a> {
 }
 
 /// Inserts or updates the event row (un-deleting it), touching nothing when
-/// the row already matches. A live row of the same namespace/name under
-/// another id (the object was re-created, so its uid changed) is retired first.
-pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<()> {
+/// the row already matches, and returns its `claims_total`. A live row of
+/// the same namespace/name under another id (the object was re-created, so
+/// its uid changed) is retired first; that rare case costs a transaction,
+/// the common one a single statement.
+pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<i64> {
+    match write_event(db, row).await {
+        Err(Error::Database(error)) if violates(&error, "events_live_name_key") => {
+            let mut tx = db.begin().await?;
+            sqlx::query!(
+                "update events set deleted_at = now(), updated_at = now()
+                 where namespace = $1 and name = $2 and id <> $3 and deleted_at is null",
+                row.namespace,
+                row.name,
+                row.id,
+            )
+            .execute(&mut *tx)
+            .await?;
+            let total = write_event(&mut *tx, row).await?;
+            tx.commit().await?;
+            Ok(total)
+        }
+        other => other,
+    }
+}
+
+/// Whether `error` is a unique violation of `constraint`.
+fn violates(error: &sqlx::Error, constraint: &str) -> bool {
+    error.as_database_error().and_then(|error| error.constraint()) == Some(constraint)
+}
+
+async fn write_event<'e>(db: impl sqlx::PgExecutor<'e>, row: EventRow<'_>) -> Result<i64> {
     let spec = row.spec;
     let condition = serde_json::to_value(spec.condition.clone().unwrap_or_default())?;
-    let mut tx = db.begin().await?;
-    sqlx::query!(
-        "update events set deleted_at = now(), updated_at = now()
-         where namespace = $1 and name = $2 and id <> $3 and deleted_at is null",
-        row.namespace,
-        row.name,
-        row.id,
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "insert into events (id, namespace, name, display_name, description, starts_at, ends_at,
+    let total = sqlx::query_scalar!(
+        "with upserted as (
+         insert into events (id, namespace, name, display_name, description, starts_at, ends_at,
                              time_zone, condition, claim_frequency, suspended, max_claims, phase, generation)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::claim_frequency, $11, $12,
                  $13::text::event_phase, $14)
@@ -113,7 +132,12 @@ pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<()> {
                (excluded.namespace, excluded.name, excluded.display_name, excluded.description,
                 excluded.starts_at, excluded.ends_at, excluded.time_zone, excluded.condition,
                 excluded.claim_frequency, excluded.suspended, excluded.max_claims, excluded.phase,
-                excluded.generation, null::timestamptz)",
+                excluded.generation, null::timestamptz)
+         returning claims_total
+         )
+         select claims_total as \"claims_total!\" from upserted
+         union all
+         select claims_total from events where id = $1 and not exists (select 1 from upserted)",
         row.id,
         row.namespace,
         row.name,
@@ -129,10 +153,9 @@ pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<()> {
         row.phase.as_str(),
         row.generation,
     )
-    .execute(&mut *tx)
+    .fetch_one(db)
     .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(i64::from(total))
 }
 
 /// Marks an existing event row Invalid and suspended, so no claim passes
@@ -206,16 +229,37 @@ pub async fn upsert_reward(db: &PgPool, row: RewardRow<'_>) -> Result<RewardProj
     let Some(event_id) = event_id else {
         return Ok(RewardProjection::EventNotFound);
     };
-    let mut tx = db.begin().await?;
-    sqlx::query!(
-        "update rewards set deleted_at = now(), updated_at = now()
-         where namespace = $1 and name = $2 and id <> $3 and deleted_at is null",
-        row.namespace,
-        row.name,
-        row.id,
-    )
-    .execute(&mut *tx)
-    .await?;
+    let counters = match write_reward(db, row, event_id).await {
+        Err(Error::Database(error)) if violates(&error, "rewards_live_name_key") => {
+            let mut tx = db.begin().await?;
+            sqlx::query!(
+                "update rewards set deleted_at = now(), updated_at = now()
+                 where namespace = $1 and name = $2 and id <> $3 and deleted_at is null",
+                row.namespace,
+                row.name,
+                row.id,
+            )
+            .execute(&mut *tx)
+            .await?;
+            let counters = write_reward(&mut *tx, row, event_id).await?;
+            tx.commit().await?;
+            counters
+        }
+        other => other?,
+    };
+    Ok(RewardProjection::Projected {
+        claimed: counters.0,
+        quantity: counters.1,
+    })
+}
+
+/// The reward upsert itself; returns `(claimed, quantity)` as stored.
+async fn write_reward<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    row: RewardRow<'_>,
+    event_id: Uuid,
+) -> Result<(i64, Option<i64>)> {
+    let spec = row.spec;
     let counters = sqlx::query!(
         "with upserted as (
              insert into rewards (id, event_id, namespace, name, display_name, description, quantity,
@@ -250,13 +294,9 @@ pub async fn upsert_reward(db: &PgPool, row: RewardRow<'_>) -> Result<RewardProj
         spec.payload,
         row.generation,
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(db)
     .await?;
-    tx.commit().await?;
-    Ok(RewardProjection::Projected {
-        claimed: i64::from(counters.claimed),
-        quantity: counters.quantity.map(i64::from),
-    })
+    Ok((i64::from(counters.claimed), counters.quantity.map(i64::from)))
 }
 
 /// Soft-deletes a reward row; its claims stay for history.

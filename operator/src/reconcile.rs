@@ -102,7 +102,7 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
     let generation = generation_of(event.metadata.generation);
     let schedule = schedule_at(&event.spec, now);
 
-    if schedule.problems.is_empty() {
+    let claims_total = if schedule.problems.is_empty() {
         let row = EventRow {
             id,
             namespace,
@@ -111,11 +111,11 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
             phase: schedule.phase,
             generation,
         };
-        projection::upsert_event(db, row).await?;
+        Some(projection::upsert_event(db, row).await?)
     } else {
         projection::mark_event_invalid(db, id, generation).await?;
-    }
-    let claims_total = projection::event_claims_total(db, id).await?;
+        projection::event_claims_total(db, id).await?
+    };
 
     let current = event.status.clone().unwrap_or_default();
     let mut conditions = current.conditions.clone();
