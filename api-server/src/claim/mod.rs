@@ -4,9 +4,11 @@
 
 pub mod conditions;
 pub mod cursor;
+pub mod failed_claim;
 pub mod history;
 pub mod idempotency;
 pub mod outcome;
+pub mod statement_errors;
 pub mod transaction;
 
 pub use outcome::{ClaimOutcome, ClaimRefusal, GrantedClaim, InactiveReason};

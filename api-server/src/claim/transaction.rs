@@ -29,27 +29,23 @@
 //! `failed` claim by a separate statement, after the claim statement has
 //! rolled back, so the record survives it.
 
-use std::time::Duration;
-
 use liveops_domain::ConditionSpec;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::conditions::{self, Claimant};
+use super::failed_claim::record_failed_claim;
 use super::outcome::{ClaimOutcome, ClaimRefusal, GrantedClaim, InactiveReason};
-
-/// Attempts before a transient failure is given up on. Each retry follows a
-/// short randomised pause, so this bounds the extra latency to tens of ms.
-const MAX_ATTEMPTS: u32 = 8;
-
-/// SQLSTATE raised by `liveops_claim_abort`.
-const ABORT_SQLSTATE: &str = "LC001";
+use super::statement_errors::{
+    MAX_ATTEMPTS, abort_reason, is_invalid_time_zone, is_transient, pause_before_retry,
+};
 
 /// Claims `reward_id` for `user_id`, retrying races and transient database
 /// errors (serialization failure, deadlock, unique violation) a bounded
 /// number of times. Refusals are returned as [`ClaimOutcome::Refused`] and
 /// recorded as `failed` claims; `Err` is left for database failures that
-/// persisted through every retry ([`is_transient`] tells them apart).
+/// persisted through every retry
+/// ([`is_transient`](super::statement_errors::is_transient) tells them apart).
 #[tracing::instrument(skip(db, idempotency_key))]
 pub async fn claim_reward(
     db: &PgPool,
@@ -176,11 +172,11 @@ pub async fn claim_reward(
                     let refusal = ClaimRefusal::SoldOut {
                         event_cap: reason == "MAX_CLAIMS_REACHED",
                     };
-                    return refuse(db, user_id, reward_id, refusal, idempotency_key).await;
+                    return record_failed_claim(db, user_id, reward_id, refusal, idempotency_key).await;
                 }
                 if is_invalid_time_zone(&error) {
                     let refusal = ClaimRefusal::EventNotActive(InactiveReason::Invalid);
-                    return refuse(db, user_id, reward_id, refusal, idempotency_key).await;
+                    return record_failed_claim(db, user_id, reward_id, refusal, idempotency_key).await;
                 }
                 if is_transient(&error) {
                     tracing::debug!(%error, attempt, "transient claim failure; retrying");
@@ -192,7 +188,7 @@ pub async fn claim_reward(
         };
 
         if !row.found {
-            return refuse(
+            return record_failed_claim(
                 db,
                 user_id,
                 reward_id,
@@ -204,7 +200,7 @@ pub async fn claim_reward(
         let inactive = if row.event_deleted == Some(true) {
             Some(InactiveReason::Deleted)
         } else if row.reward_deleted == Some(true) {
-            return refuse(
+            return record_failed_claim(
                 db,
                 user_id,
                 reward_id,
@@ -227,7 +223,7 @@ pub async fn claim_reward(
         };
         if let Some(reason) = inactive {
             let refusal = ClaimRefusal::EventNotActive(reason);
-            return refuse(db, user_id, reward_id, refusal, idempotency_key).await;
+            return record_failed_claim(db, user_id, reward_id, refusal, idempotency_key).await;
         }
 
         if row.condition_pending {
@@ -247,7 +243,7 @@ pub async fn claim_reward(
                 .and_then(|spec| spec.kind().ok())
             else {
                 let refusal = ClaimRefusal::EventNotActive(InactiveReason::Invalid);
-                return refuse(db, user_id, reward_id, refusal, idempotency_key).await;
+                return record_failed_claim(db, user_id, reward_id, refusal, idempotency_key).await;
             };
             let claimant = Claimant {
                 user_id,
@@ -259,12 +255,12 @@ pub async fn claim_reward(
                 Ok(met) => met,
                 Err(error) if is_invalid_time_zone(&error) => {
                     let refusal = ClaimRefusal::EventNotActive(InactiveReason::Invalid);
-                    return refuse(db, user_id, reward_id, refusal, idempotency_key).await;
+                    return record_failed_claim(db, user_id, reward_id, refusal, idempotency_key).await;
                 }
                 Err(error) => return Err(error),
             };
             if !met {
-                return refuse(
+                return record_failed_claim(
                     db,
                     user_id,
                     reward_id,
@@ -280,7 +276,7 @@ pub async fn claim_reward(
         }
 
         if row.limit_reached == Some(true) {
-            return refuse(
+            return record_failed_claim(
                 db,
                 user_id,
                 reward_id,
@@ -325,7 +321,7 @@ pub async fn claim_reward(
         Some(error) => Err(error),
         // Every attempt lost the slot race: the user's other requests won.
         None => {
-            refuse(
+            record_failed_claim(
                 db,
                 user_id,
                 reward_id,
@@ -335,68 +331,4 @@ pub async fn claim_reward(
             .await
         }
     }
-}
-
-/// Records the refusal as a `failed` claim, in its own statement.
-async fn refuse(
-    db: &PgPool,
-    user_id: Uuid,
-    reward_id: Uuid,
-    refusal: ClaimRefusal,
-    idempotency_key: Option<&str>,
-) -> sqlx::Result<ClaimOutcome> {
-    let failed_claim_id = sqlx::query_scalar!(
-        r#"
-        insert into claims (user_id, reward_id, event_id, status, reason, event_generation, idempotency_key)
-        select $1, $2, e.id, 'failed', $3, e.generation, $4
-        from (select 1) as one
-        left join rewards r on r.id = $2
-        left join events e on e.id = r.event_id
-        returning id
-        "#,
-        user_id,
-        reward_id,
-        refusal.code(),
-        idempotency_key,
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(ClaimOutcome::Refused {
-        refusal,
-        failed_claim_id,
-    })
-}
-
-/// The reason `liveops_claim_abort` raised, if that is what `error` is.
-fn abort_reason(error: &sqlx::Error) -> Option<String> {
-    match error {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some(ABORT_SQLSTATE) => {
-            Some(db.message().to_owned())
-        }
-        _ => None,
-    }
-}
-
-/// An event whose `time_zone` Postgres does not know (the operator marks
-/// such specs Invalid; this covers rows written before it did).
-fn is_invalid_time_zone(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("22023"))
-}
-
-/// Whether retrying the same statement may succeed: serialization failure,
-/// deadlock, or a unique violation from a concurrent twin.
-pub fn is_transient(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01" | "23505")),
-        sqlx::Error::PoolTimedOut => true,
-        _ => false,
-    }
-}
-
-/// A short randomised pause, growing with the attempt number, so retries of
-/// colliding requests spread out instead of colliding again.
-async fn pause_before_retry(attempt: u32) {
-    let ceiling_ms = 2u64 << attempt.min(5);
-    let pause = rand::random_range(1..=ceiling_ms);
-    tokio::time::sleep(Duration::from_millis(pause)).await;
 }

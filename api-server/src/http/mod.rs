@@ -2,6 +2,7 @@
 //! serves is listed in [`router`].
 
 pub mod auth;
+pub mod claim_history;
 pub mod claims;
 pub mod client_address;
 pub mod error;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(rewards::router())
         .merge(claims::router())
+        .merge(claim_history::router())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // route_layer: only matched routes, so the route template is known

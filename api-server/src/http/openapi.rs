@@ -9,7 +9,9 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{AppState, claims, error, events, health, metrics, profile, rewards, roles, session, signup};
+use super::{
+    AppState, claim_history, claims, error, events, health, metrics, profile, rewards, roles, session, signup,
+};
 
 /// The API description. A new handler is listed under `paths`.
 #[derive(Debug, OpenApi)]
@@ -27,10 +29,10 @@ use super::{AppState, claims, error, events, health, metrics, profile, rewards, 
         events::list_events,
         events::get_event,
         claims::claim_reward,
-        claims::list_my_claims,
-        claims::list_all_claims,
-        claims::list_user_claims,
-        claims::filter_claims,
+        claim_history::list_my_claims,
+        claim_history::list_all_claims,
+        claim_history::list_user_claims,
+        claim_history::filter_claims,
         rewards::list_rewards,
         rewards::list_event_rewards,
         health::check_liveness,
