@@ -286,10 +286,18 @@ async fn deleting_a_file_soft_deletes_its_rows_and_keeps_claims() {
     })
     .await;
     assert_eq!(claimed, 4, "claims history stays");
-    assert!(
-        stored_status(&db.pool, "Reward", "ticket").await.is_none(),
-        "its status is forgotten"
-    );
+    // The status row goes right after the soft delete.
+    eventually(
+        Duration::from_secs(1),
+        "the reward's status forgotten",
+        || async {
+            stored_status(&db.pool, "Reward", "ticket")
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
 
     op.remove("event.yaml");
     eventually(Duration::from_secs(1), "the event soft-deleted", || async {
@@ -385,8 +393,15 @@ async fn a_restart_resumes_and_soft_deletes_what_vanished_meanwhile() {
     op.write("keep.yaml", &year_long("keep"));
     op.write("drop.yaml", &year_long("drop"));
     wait_for_phase(&db.pool, "drop", "Active", Duration::from_secs(2)).await;
-    wait_for_phase(&db.pool, "keep", "Active", Duration::from_secs(1)).await;
-    let first = stored_status(&db.pool, "Event", "keep").await.expect("status");
+    // The status is stored right after the row is written.
+    let first = eventually(Duration::from_secs(2), "keep's status", || async {
+        stored_status(&db.pool, "Event", "keep").await
+    })
+    .await;
+    eventually(Duration::from_secs(2), "drop's status", || async {
+        stored_status(&db.pool, "Event", "drop").await
+    })
+    .await;
     let dir = op.halt().await;
     std::fs::remove_file(dir.join("drop.yaml")).expect("remove while stopped");
     assert_eq!(
