@@ -107,5 +107,8 @@ pub fn reward_spec_problems(spec: &RewardSpec) -> Vec<SpecProblem> {
     if spec.per_user_limit < 1 {
         problems.push(problem("spec.perUserLimit", "perUserLimit must be at least 1"));
     }
+    if spec.payload.as_ref().is_some_and(|payload| !payload.is_object()) {
+        problems.push(problem("spec.payload", "payload must be an object"));
+    }
     problems
 }

@@ -15,6 +15,8 @@
 mod documents;
 mod state;
 mod status_store;
+mod store_reconcile;
+mod tracking;
 
 use std::{future::Future, path::PathBuf, time::Duration};
 

@@ -9,34 +9,35 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
-use kube::{
-    Resource,
-    core::object::{HasSpec, HasStatus},
-};
 use liveops_domain::crd::{Event, Reward};
-use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
 use super::{
     documents::{Manifest, ManifestDirectory, ObjectKey, Origin, manifest_key},
     status_store,
+    store_reconcile::{reconcile_event, reconcile_reward, report_problems},
+    tracking::track,
 };
 use crate::{
     error::Result,
     projection::{self, Kind},
-    reconcile::{self, EventOutcome, RewardOutcome},
+    reconcile::{EventOutcome, RewardOutcome},
 };
 
 /// Reconciles in flight at once: enough to hide round trips, few enough to
 /// leave pool connections for the API server.
 const CONCURRENCY: usize = 16;
 
-struct Tracked<T> {
-    object: T,
-    origin: Origin,
-    requeue_at: Option<DateTime<Utc>>,
+/// One loaded object and what its last reconcile decided.
+pub struct Tracked<T> {
+    /// The object as loaded, with the operator's generation and status.
+    pub object: T,
+    /// Where it was loaded from, for reports.
+    pub origin: Origin,
+    /// Its next phase boundary (Events).
+    pub requeue_at: Option<DateTime<Utc>>,
     /// The last reconcile failed (e.g. database down): retried on resync.
-    failed: bool,
+    pub failed: bool,
 }
 
 /// Every object loaded from the directory, and the database they go to.
@@ -250,6 +251,9 @@ impl ManifestState {
                 }
                 Err(error) => {
                     tracing::warn!(namespace = %key.1, name = %key.2, %error, "event reconcile failed; retrying");
+                    // Retried by the resync tick, not by a boundary timer
+                    // that would fire again at once.
+                    tracked.requeue_at = None;
                     tracked.failed = true;
                 }
             }
@@ -290,96 +294,4 @@ impl ManifestState {
             }
         }
     }
-}
-
-/// Records a loaded object; true when it is new or its spec changed (then
-/// its generation goes up, as an API server's would, and the status stays).
-fn track<T>(
-    tracked: &mut BTreeMap<ObjectKey, Tracked<T>>,
-    key: &ObjectKey,
-    origin: &Origin,
-    loaded: &T,
-    stored_status: Option<serde_json::Value>,
-) -> bool
-where
-    T: Clone + Resource + HasSpec + HasStatus,
-    T::Spec: PartialEq,
-    T::Status: DeserializeOwned,
-{
-    if let Some(existing) = tracked.get_mut(key) {
-        existing.origin = origin.clone();
-        if existing.object.spec() == loaded.spec() {
-            return false;
-        }
-        let generation = existing.object.meta().generation.unwrap_or(1) + 1;
-        let status = existing.object.status_mut().take();
-        existing.object = loaded.clone();
-        existing.object.meta_mut().generation = Some(generation);
-        *existing.object.status_mut() = status;
-        return true;
-    }
-    let mut object = loaded.clone();
-    let generation = stored_status
-        .as_ref()
-        .and_then(|status| status.get("observedGeneration"))
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(1);
-    object.meta_mut().generation = Some(generation);
-    *object.status_mut() = stored_status.and_then(|status| serde_json::from_value(status).ok());
-    tracked.insert(
-        key.clone(),
-        Tracked {
-            object,
-            origin: origin.clone(),
-            requeue_at: None,
-            failed: false,
-        },
-    );
-    true
-}
-
-/// Logs why a loaded object is invalid, with where it came from.
-fn report_problems(origin: &Origin, problems: &[liveops_domain::crd::SpecProblem]) {
-    for problem in problems {
-        tracing::warn!(
-            file = %origin.file.display(),
-            document = origin.document,
-            line = origin.line,
-            field = %problem.field,
-            message = %problem.message,
-            "invalid spec"
-        );
-    }
-}
-
-/// One Event through the shared reconcile; its status stored and logged when it changed.
-async fn reconcile_event(
-    db: &PgPool,
-    key: &ObjectKey,
-    event: &Event,
-    now: DateTime<Utc>,
-) -> Result<EventOutcome> {
-    let outcome = reconcile::reconcile_event(db, event, now).await?;
-    if event.status.as_ref() != Some(&outcome.status) {
-        let status = serde_json::to_value(&outcome.status)?;
-        status_store::store(db, key, &status).await?;
-        tracing::info!(kind = "Event", namespace = %key.1, name = %key.2, %status, "status");
-    }
-    Ok(outcome)
-}
-
-/// One Reward through the shared reconcile; its status stored and logged when it changed.
-async fn reconcile_reward(
-    db: &PgPool,
-    key: &ObjectKey,
-    reward: &Reward,
-    now: DateTime<Utc>,
-) -> Result<RewardOutcome> {
-    let outcome = reconcile::reconcile_reward(db, reward, now).await?;
-    if reward.status.as_ref() != Some(&outcome.status) {
-        let status = serde_json::to_value(&outcome.status)?;
-        status_store::store(db, key, &status).await?;
-        tracing::info!(kind = "Reward", namespace = %key.1, name = %key.2, %status, "status");
-    }
-    Ok(outcome)
 }
