@@ -185,6 +185,17 @@ pub async fn event_claims_total(db: &PgPool, id: Uuid) -> Result<Option<i64>> {
     Ok(total.map(i64::from))
 }
 
+/// `claims_total` of every live event row, for a cheap resync.
+pub async fn live_claims_totals(db: &PgPool) -> Result<std::collections::HashMap<Uuid, i64>> {
+    let rows = sqlx::query!("select id, claims_total from events where deleted_at is null")
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, i64::from(row.claims_total)))
+        .collect())
+}
+
 /// Soft-deletes an event row; its rewards and claims stay for history.
 pub async fn soft_delete_event(db: &PgPool, id: Uuid) -> Result<()> {
     sqlx::query!(

@@ -465,3 +465,46 @@ async fn the_examples_load_with_their_rewards() {
     let _ = stop.send(());
     task.await.expect("no panic").expect("clean stop");
 }
+
+#[tokio::test]
+async fn claims_show_up_in_the_stored_status_within_seconds() {
+    let db = TestDb::new().await;
+    let op = Operator::start(&db.pool);
+    op.write(
+        "event.yaml",
+        &format!(
+            "{}---\n{}",
+            year_long("attend"),
+            reward_yaml("coin", "attend", 10)
+        ),
+    );
+    eventually(Duration::from_secs(2), "the reward's status", || async {
+        stored_status(&db.pool, "Reward", "coin")
+            .await
+            .filter(|s| s["remaining"] == 10)
+    })
+    .await;
+    // What one successful claim transaction leaves behind.
+    sqlx::query("update rewards set claimed = claimed + 1 where name = 'coin'")
+        .execute(&db.pool)
+        .await
+        .expect("claim");
+    sqlx::query("update events set claims_total = claims_total + 1 where name = 'attend'")
+        .execute(&db.pool)
+        .await
+        .expect("count the claim");
+    // The resync runs every 2 s.
+    eventually(Duration::from_secs(3), "remaining 9", || async {
+        stored_status(&db.pool, "Reward", "coin")
+            .await
+            .filter(|s| s["remaining"] == 9 && s["claimed"] == 1)
+    })
+    .await;
+    eventually(Duration::from_secs(3), "claimsTotal 1", || async {
+        stored_status(&db.pool, "Event", "attend")
+            .await
+            .filter(|s| s["claimsTotal"] == 1)
+    })
+    .await;
+    op.stop().await;
+}

@@ -98,13 +98,32 @@ impl ManifestState {
         }
     }
 
-    /// Rewards re-read their counters; failed reconciles are retried.
+    /// Rewards re-read their counters, Events whose `claims_total` moved are
+    /// reconciled, and failed reconciles are retried.
     pub async fn resync(&mut self) {
+        // One query for every event's claim count; only events whose count
+        // moved (or whose last reconcile failed) are reconciled again.
+        let totals = match projection::live_claims_totals(&self.db).await {
+            Ok(totals) => totals,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read claim counts");
+                Default::default()
+            }
+        };
         let events: Vec<_> = self
             .events
             .iter()
-            .filter(|(_, t)| t.failed)
-            .map(|(k, _)| k.clone())
+            .filter(|(_, tracked)| {
+                let id = projection::object_id(Kind::Event, &tracked.object.metadata).ok();
+                let stored = tracked
+                    .object
+                    .status
+                    .as_ref()
+                    .and_then(|status| status.claims_total);
+                let live = id.and_then(|id| totals.get(&id).copied());
+                tracked.failed || (live.is_some() && live != stored)
+            })
+            .map(|(key, _)| key.clone())
             .collect();
         self.reconcile_events(events).await;
         let rewards: Vec<_> = self.rewards.keys().cloned().collect();
