@@ -5,7 +5,7 @@
 use kube::core::cel::{validate_cel, validate_cel_update};
 use serde_json::{Value, json};
 
-use super::{Event, Reward};
+use super::{Event, Reward, validation::event_spec_problems};
 
 fn event(spec: Value) -> Event {
     serde_json::from_value(json!({
@@ -39,7 +39,23 @@ fn week(extra: Value) -> Value {
     spec
 }
 
+/// Passes both the CEL rules and the operator's own checks, which must
+/// never refuse what the API server admits.
+fn accepted(event: &Event) -> Result<(), String> {
+    validate_cel(event).map_err(|errors| format!("CEL: {errors:?}"))?;
+    match event_spec_problems(&event.spec).as_slice() {
+        [] => Ok(()),
+        problems => Err(format!("operator checks: {problems:?}")),
+    }
+}
+
+/// Refused by the CEL rule whose message contains `needle`, and by the
+/// operator's checks too (manifests mode has no API server).
 fn rejected_with(event: &Event, needle: &str) {
+    assert!(
+        !event_spec_problems(&event.spec).is_empty(),
+        "the operator refuses it too"
+    );
     let errors = validate_cel(event).expect_err("the rule rejects this spec");
     let text = format!("{errors:?}");
     assert!(text.contains(needle), "expected {needle:?} in {text}");
@@ -47,7 +63,7 @@ fn rejected_with(event: &Event, needle: &str) {
 
 #[test]
 fn a_plain_event_passes_every_rule() {
-    validate_cel(&event(week(json!({})))).expect("valid");
+    accepted(&event(week(json!({})))).expect("valid");
 }
 
 #[test]
@@ -64,7 +80,7 @@ fn ends_at_must_be_after_starts_at() {
 
 #[test]
 fn a_login_streak_must_fit_inside_the_window() {
-    validate_cel(&event(week(json!({"condition": {"loginStreak": {"days": 7}}})))).expect("7 days in 7");
+    accepted(&event(week(json!({"condition": {"loginStreak": {"days": 7}}})))).expect("7 days in 7");
     rejected_with(
         &event(week(json!({"condition": {"loginStreak": {"days": 8}}}))),
         "loginStreak.days does not fit",
@@ -80,12 +96,12 @@ fn a_streak_may_span_a_23_hour_dst_day() {
         "timeZone": "America/New_York",
         "condition": {"loginStreak": {"days": 7}},
     }));
-    validate_cel(&event(spec)).expect("167 hours hold 7 local days");
+    accepted(&event(spec)).expect("167 hours hold 7 local days");
 }
 
 #[test]
 fn login_days_must_fit_inside_the_window() {
-    validate_cel(&event(week(json!({"condition": {"loginDays": {"days": 3}}})))).expect("3 days in 7");
+    accepted(&event(week(json!({"condition": {"loginDays": {"days": 3}}})))).expect("3 days in 7");
     rejected_with(
         &event(week(json!({"condition": {"loginDays": {"days": 30}}}))),
         "loginDays.days does not fit",
@@ -94,8 +110,8 @@ fn login_days_must_fit_inside_the_window() {
 
 #[test]
 fn condition_sets_at_most_one_kind() {
-    validate_cel(&event(week(json!({"condition": {"profileComplete": {}}})))).expect("one kind");
-    validate_cel(&event(week(json!({"condition": {}})))).expect("no kind means none");
+    accepted(&event(week(json!({"condition": {"profileComplete": {}}})))).expect("one kind");
+    accepted(&event(week(json!({"condition": {}})))).expect("no kind means none");
     rejected_with(
         &event(week(
             json!({"condition": {"loginDays": {"days": 2}, "referrals": {"count": 3}}}),
@@ -106,7 +122,7 @@ fn condition_sets_at_most_one_kind() {
 
 #[test]
 fn condition_counts_are_at_least_one() {
-    validate_cel(&event(week(json!({"condition": {"referrals": {"count": 1}}})))).expect("1 is enough");
+    accepted(&event(week(json!({"condition": {"referrals": {"count": 1}}})))).expect("1 is enough");
     rejected_with(
         &event(week(json!({"condition": {"referrals": {"count": 0}}}))),
         "at least 1",
@@ -123,7 +139,7 @@ fn condition_counts_are_at_least_one() {
 
 #[test]
 fn max_claims_is_at_least_one() {
-    validate_cel(&event(week(json!({"maxClaims": 1})))).expect("1 is allowed");
+    accepted(&event(week(json!({"maxClaims": 1})))).expect("1 is allowed");
     rejected_with(
         &event(week(json!({"maxClaims": 0}))),
         "maxClaims must be at least 1",
@@ -133,7 +149,7 @@ fn max_claims_is_at_least_one() {
 #[test]
 fn time_zone_looks_like_an_iana_name() {
     for zone in ["UTC", "Asia/Seoul", "America/Argentina/Buenos_Aires", "Etc/GMT+9"] {
-        validate_cel(&event(week(json!({"timeZone": zone})))).unwrap_or_else(|e| panic!("{zone}: {e:?}"));
+        accepted(&event(week(json!({"timeZone": zone})))).unwrap_or_else(|e| panic!("{zone}: {e:?}"));
     }
     for zone in ["+09:00", "Asia/", "Asia Seoul", "/UTC"] {
         rejected_with(&event(week(json!({"timeZone": zone}))), "IANA zone name");
@@ -180,4 +196,32 @@ fn free_form_payload_is_kept_whole() {
     validate_cel(&with_payload).expect("payload is free-form");
     let back = serde_json::to_value(&with_payload).expect("serialises");
     assert_eq!(back["spec"]["payload"]["amount"], 100);
+}
+
+#[test]
+fn whatever_the_streak_rule_admits_the_operator_accepts_across_dst() {
+    // Windows of 1..=200 hours starting at local midnight just before New
+    // York's spring-forward day: the CEL rule (a duration bound) must never
+    // admit a window the operator's local-day count refuses.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-06T05:00:00Z").expect("valid");
+    for days in [1, 2, 7] {
+        for hours in 1..=200 {
+            let end = start + chrono::Duration::hours(hours);
+            let spec = json!({
+                "displayName": "w",
+                "startsAt": start.to_rfc3339(),
+                "endsAt": end.to_rfc3339(),
+                "timeZone": "America/New_York",
+                "condition": {"loginStreak": {"days": days}},
+            });
+            let candidate = event(spec);
+            if validate_cel(&candidate).is_ok() {
+                assert_eq!(
+                    event_spec_problems(&candidate.spec),
+                    [],
+                    "{days} days in {hours} h"
+                );
+            }
+        }
+    }
 }
