@@ -508,3 +508,27 @@ async fn claims_show_up_in_the_stored_status_within_seconds() {
     .await;
     op.stop().await;
 }
+
+#[tokio::test]
+async fn a_broken_edit_keeps_the_last_good_version_in_force() {
+    let db = TestDb::new().await;
+    let op = Operator::start(&db.pool);
+    op.write("streak.yaml", &year_long("streak"));
+    wait_for_phase(&db.pool, "streak", "Active", Duration::from_secs(2)).await;
+
+    let broken = year_long("streak").replace("endsAt: \"", "endsAt: \"not a time ");
+    op.write("streak.yaml", &broken);
+    // A Reward written afterwards: the rescan that loads it has seen the
+    // broken edit too, and rewards are reconciled after any deletion.
+    op.write("marker.yaml", &reward_yaml("marker", "streak", 1));
+    let status = eventually(Duration::from_secs(2), "the marker reward's status", || async {
+        stored_status(&db.pool, "Reward", "marker").await
+    })
+    .await;
+    assert_eq!(
+        status["conditions"][0]["reason"], "Synced",
+        "the Event stayed in force"
+    );
+    assert_eq!(phase(&db.pool, "streak").await.as_deref(), Some("Active"));
+    op.stop().await;
+}
