@@ -173,7 +173,7 @@ pub fn failure_reason(error: &Error) -> &'static str {
         },
         Error::MissingMetadata(_) => "metadata",
         Error::LeaderElection(_) => "leader_election",
-        // Errors of the manifests source or serialisation: not expected here.
+        // Manifest reading and (de)serialisation: rare, so they share a label.
         _ => "other",
     }
 }

@@ -10,6 +10,7 @@ use std::{
     time::Instant,
 };
 
+use liveops_domain::crd::{ConditionStatus, StatusCondition};
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
@@ -168,6 +169,17 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// The phase-gauge label of a Reward: Rewards have no phase, so the gauge
+/// counts them by their Ready condition instead (both sources use this).
+pub fn reward_ready_label(conditions: &[StatusCondition]) -> &'static str {
+    let ready = conditions.iter().find(|condition| condition.type_ == "Ready");
+    match ready.map(|ready| ready.status) {
+        Some(ConditionStatus::True) => "Ready",
+        Some(ConditionStatus::False) => "NotReady",
+        Some(ConditionStatus::Unknown) | None => "Unknown",
     }
 }
 

@@ -73,7 +73,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(dir) => {
             tracing::info!(dir = %dir.display(), "manifests mode: no cluster");
             started.set();
-            manifests::run(dir, db.clone(), stop.clone().wait())
+            manifests::run_with_metrics(dir, db.clone(), metrics, stop.clone().wait())
                 .await
                 .map_err(anyhow::Error::from)
         }

@@ -1,5 +1,6 @@
 //! The `operator` binary as a process: `crd` output, probes and metrics on
-//! LISTEN_ADDR, a clear failure without a cluster, and a clean exit on SIGTERM.
+//! LISTEN_ADDR (fed by manifests mode too), a clear failure without a
+//! cluster, and a clean exit on SIGTERM.
 
 use std::{
     io::{Read, Write},
@@ -51,6 +52,24 @@ fn wait_ready(addr: SocketAddr, child: &mut Child, deadline: Duration) {
     }
 }
 
+/// Polls `/metrics` until its text contains every line in `wanted`.
+fn wait_for_metrics(addr: SocketAddr, wanted: &[&str], deadline: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let text = http_get(addr, "/metrics")
+            .map(|(_, body)| body)
+            .unwrap_or_default();
+        if wanted.iter().all(|line| text.lines().any(|l| l == *line)) {
+            return text;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "/metrics lacks {wanted:?} after {deadline:?}: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Waits for the process to exit, killing it after `deadline`.
 fn wait_exit(child: &mut Child, deadline: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
@@ -81,8 +100,22 @@ fn crd_prints_both_custom_resource_definitions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_probes_and_metrics_then_exits_cleanly_on_sigterm() {
     let db = TestDb::new().await;
-    let manifests = std::env::temp_dir().join(format!("liveops-empty-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&manifests).expect("an empty manifests directory");
+    let manifests = std::env::temp_dir().join(format!("liveops-process-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&manifests).expect("a manifests directory");
+    // Ends in 2099: Scheduled for as long as anyone runs this test.
+    std::fs::write(
+        manifests.join("later.yaml"),
+        "apiVersion: liveops.dev/v1alpha1
+kind: Event
+metadata:
+  name: later
+spec:
+  displayName: Later
+  startsAt: \"2099-01-01T00:00:00Z\"
+  endsAt: \"2099-01-02T00:00:00Z\"
+",
+    )
+    .expect("write an event manifest");
     let addr = free_addr();
     let mut child = Command::new(BINARY)
         .arg("--manifests")
@@ -100,6 +133,17 @@ async fn serves_probes_and_metrics_then_exits_cleanly_on_sigterm() {
     let (status, metrics) = http_get(addr, "/metrics").expect("metrics answer");
     assert_eq!(status, 200);
     assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text: {metrics}");
+    // Manifests mode records into the metrics the listener serves.
+    tokio::task::block_in_place(|| {
+        wait_for_metrics(
+            addr,
+            &[
+                r#"liveops_operator_reconciles_total{kind="Event"} 1"#,
+                r#"liveops_operator_objects{kind="Event",phase="Scheduled"} 1"#,
+            ],
+            Duration::from_secs(10),
+        )
+    });
 
     let killed = Command::new("kill")
         .arg("-TERM")
@@ -110,7 +154,7 @@ async fn serves_probes_and_metrics_then_exits_cleanly_on_sigterm() {
     let exit = tokio::task::block_in_place(|| wait_exit(&mut child, Duration::from_secs(10)));
     assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
     assert!(http_get(addr, "/healthz").is_none(), "the listener is closed");
-    let _ = std::fs::remove_dir(&manifests);
+    let _ = std::fs::remove_dir_all(&manifests);
 }
 
 #[tokio::test]

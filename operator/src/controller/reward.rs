@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     error::{Error, Result},
+    metrics::reward_ready_label,
     reconcile,
 };
 
@@ -63,8 +64,11 @@ async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Acti
 
     let ready = ready_condition(&outcome.status.conditions);
     let ready_reason = ready.map_or("Unknown", |ready| ready.reason.as_str());
-    ctx.metrics
-        .set_phase("Reward", &object_key(reward), ready_label(ready));
+    ctx.metrics.set_phase(
+        "Reward",
+        &object_key(reward),
+        reward_ready_label(&outcome.status.conditions),
+    );
     let previous = current.and_then(|status| ready_condition(&status.conditions));
     if let Some(ready) = ready
         && previous.map(|previous| (&previous.status, &previous.reason))
@@ -82,15 +86,6 @@ async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Acti
 
 fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {
     conditions.iter().find(|condition| condition.type_ == "Ready")
-}
-
-/// Rewards have no phase; the gauge counts them by Ready status instead.
-fn ready_label(ready: Option<&StatusCondition>) -> &'static str {
-    match ready.map(|ready| ready.status) {
-        Some(ConditionStatus::True) => "Ready",
-        Some(ConditionStatus::False) => "NotReady",
-        Some(ConditionStatus::Unknown) | None => "Unknown",
-    }
 }
 
 async fn cleanup(reward: &Reward, ctx: &Context) -> Result<Action> {

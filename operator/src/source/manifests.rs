@@ -4,15 +4,20 @@
 //! `pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -> crate::error::Result<()>`
 //! It returns when `shutdown` completes, or early with an error when DIR
 //! cannot be read at start-up. Migrations are the caller's job.
+//! [`run_with_metrics`] is the same, recording into the [`Metrics`] that the
+//! process serves on `/metrics` (what `startup` calls).
 //!
 //! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
 //! as in a cluster. The directory is rescanned every [`RESCAN`] (a `stat`
 //! per file; content hashes decide what changed), a timer fires at the
 //! earliest next phase boundary across all Events, and Rewards are
 //! re-reconciled every [`REWARD_RESYNC`] so `claimed`/`remaining` follow
-//! claims. Status is logged and stored in `resource_status`.
+//! claims. Status is logged and stored in `resource_status`. Reconciles,
+//! failures, durations and phases are recorded as the cluster controllers do.
 
 mod documents;
+#[cfg(test)]
+mod metrics_tests;
 mod state;
 mod status_store;
 mod store_reconcile;
@@ -28,6 +33,7 @@ pub use self::documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, 
 use self::state::ManifestState;
 use crate::{
     error::{Error, Result},
+    metrics::Metrics,
     reconcile::REWARD_RESYNC,
 };
 
@@ -36,6 +42,17 @@ pub const RESCAN: Duration = Duration::from_millis(250);
 
 /// Loads, reconciles and watches every Event/Reward under `dir` until `shutdown`.
 pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -> Result<()> {
+    // Callers without a metrics endpoint (tests, the bench) get metrics nobody reads.
+    run_with_metrics(dir, db, Metrics::new(), shutdown).await
+}
+
+/// [`run`], recording reconciles, failures, durations and phases in `metrics`.
+pub async fn run_with_metrics(
+    dir: PathBuf,
+    db: PgPool,
+    metrics: Metrics,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let metadata = tokio::fs::metadata(&dir)
         .await
         .map_err(|source| Error::ManifestIo {
@@ -49,7 +66,7 @@ pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -
         });
     }
     tracing::info!(dir = %dir.display(), "manifests mode: watching directory");
-    let mut state = ManifestState::restore(dir, db).await?;
+    let mut state = ManifestState::restore(dir, db, metrics).await?;
     let mut rescan = tokio::time::interval(RESCAN);
     rescan.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut resync = tokio::time::interval_at(Instant::now() + REWARD_RESYNC, REWARD_RESYNC);

@@ -9,7 +9,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
-use liveops_domain::crd::{Event, Reward};
+use liveops_domain::crd::{Event, EventPhase, Reward};
 use sqlx::PgPool;
 
 use super::{
@@ -19,7 +19,9 @@ use super::{
     tracking::track,
 };
 use crate::{
+    controller::failure_reason,
     error::Result,
+    metrics::{Metrics, reward_ready_label},
     projection::{self, Kind},
     reconcile::{EventOutcome, RewardOutcome},
 };
@@ -50,11 +52,13 @@ pub struct ManifestState {
     /// Statuses stored by an earlier run, consumed as objects are first seen;
     /// what is left after the first scan was deleted while the operator was down.
     restored: Option<HashMap<ObjectKey, serde_json::Value>>,
+    /// Recorded as the cluster controllers record them, with the same labels.
+    metrics: Metrics,
 }
 
 impl ManifestState {
     /// Starts empty, with the statuses an earlier run stored.
-    pub async fn restore(dir: PathBuf, db: PgPool) -> Result<Self> {
+    pub async fn restore(dir: PathBuf, db: PgPool, metrics: Metrics) -> Result<Self> {
         let restored = status_store::load_all(&db).await?;
         Ok(Self {
             dir,
@@ -63,6 +67,7 @@ impl ManifestState {
             events: BTreeMap::new(),
             rewards: BTreeMap::new(),
             restored: Some(restored),
+            metrics,
         })
     }
 
@@ -218,6 +223,10 @@ impl ManifestState {
     }
 
     async fn delete(&self, key: &ObjectKey, id: Result<uuid::Uuid>) {
+        // A deletion is a reconcile too, as the cluster's finalizer cleanup is.
+        let _timer = self.metrics.reconcile_started(key.0.as_str());
+        // No longer tracked whatever the outcome, so no longer in the gauge.
+        self.metrics.forget(key.0.as_str(), &metric_key(key));
         let result = async {
             let id = id?;
             match key.0 {
@@ -232,6 +241,8 @@ impl ManifestState {
                 tracing::info!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, "deleted: row soft-deleted")
             }
             Err(error) => {
+                self.metrics
+                    .reconcile_failed(key.0.as_str(), failure_reason(&error));
                 tracing::warn!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, %error, "soft delete failed")
             }
         }
@@ -243,9 +254,10 @@ impl ManifestState {
             .into_iter()
             .filter_map(|key| self.events.get(&key).map(|t| (key, t.object.clone())))
             .collect();
-        let db = &self.db;
+        let (db, metrics) = (&self.db, &self.metrics);
         let results: Vec<(ObjectKey, Result<EventOutcome>)> = stream::iter(jobs)
             .map(|(key, event)| async move {
+                let _timer = metrics.reconcile_started(Kind::Event.as_str());
                 let outcome = reconcile_event(db, &key, &event, now).await;
                 (key, outcome)
             })
@@ -258,6 +270,9 @@ impl ManifestState {
             };
             match result {
                 Ok(outcome) => {
+                    let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
+                    self.metrics
+                        .set_phase(Kind::Event.as_str(), &metric_key(&key), phase.as_str());
                     if let Some((from, to)) = outcome.phase_change {
                         tracing::info!(namespace = %key.1, name = %key.2, from = ?from, to = %to, "event phase changed");
                     }
@@ -269,6 +284,8 @@ impl ManifestState {
                     tracked.failed = false;
                 }
                 Err(error) => {
+                    self.metrics
+                        .reconcile_failed(Kind::Event.as_str(), failure_reason(&error));
                     tracing::warn!(namespace = %key.1, name = %key.2, %error, "event reconcile failed; retrying");
                     // Retried by the resync tick, not by a boundary timer
                     // that would fire again at once.
@@ -285,9 +302,10 @@ impl ManifestState {
             .into_iter()
             .filter_map(|key| self.rewards.get(&key).map(|t| (key, t.object.clone())))
             .collect();
-        let db = &self.db;
+        let (db, metrics) = (&self.db, &self.metrics);
         let results: Vec<(ObjectKey, Result<RewardOutcome>)> = stream::iter(jobs)
             .map(|(key, reward)| async move {
+                let _timer = metrics.reconcile_started(Kind::Reward.as_str());
                 let outcome = reconcile_reward(db, &key, &reward, now).await;
                 (key, outcome)
             })
@@ -300,6 +318,11 @@ impl ManifestState {
             };
             match result {
                 Ok(outcome) => {
+                    self.metrics.set_phase(
+                        Kind::Reward.as_str(),
+                        &metric_key(&key),
+                        reward_ready_label(&outcome.status.conditions),
+                    );
                     if tracked.object.status.as_ref() != Some(&outcome.status) {
                         report_problems(&tracked.origin, &outcome.problems);
                     }
@@ -307,10 +330,18 @@ impl ManifestState {
                     tracked.failed = false;
                 }
                 Err(error) => {
+                    self.metrics
+                        .reconcile_failed(Kind::Reward.as_str(), failure_reason(&error));
                     tracing::warn!(namespace = %key.1, name = %key.2, %error, "reward reconcile failed; retrying");
                     tracked.failed = true;
                 }
             }
         }
     }
+}
+
+/// `Kind/namespace/name`, the per-object key the cluster controllers give the
+/// phase gauge.
+fn metric_key((kind, namespace, name): &ObjectKey) -> String {
+    format!("{}/{namespace}/{name}", kind.as_str())
 }
