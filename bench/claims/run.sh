@@ -15,9 +15,9 @@
 # HTTP run and inserted directly (one per pgbench client) for the raw run.
 #
 # Environment: CONNECTIONS (32), DURATION_SECS (10), WARMUP_SECS (2),
-# API_POOL (database connections of the api-server, DATABASE_MAX_CONNECTIONS;
-# default 8: every claim on one reward queues for the same two rows, so a
-# few busy connections beat many waiting ones on a 2-core machine).
+# API_POOL (DATABASE_MAX_CONNECTIONS of the api-server; default 20, the
+# server's own default: claims on one reward are admitted four at a time by
+# api-server/src/claim/admission.rs whatever the pool size).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -29,7 +29,7 @@ fi
 connections=${CONNECTIONS:-32}
 duration=${DURATION_SECS:-10}
 warmup=${WARMUP_SECS:-2}
-api_pool=${API_POOL:-8}
+api_pool=${API_POOL:-20}
 work_dir=target/bench-claims
 mkdir -p "$work_dir"
 

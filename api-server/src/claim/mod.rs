@@ -2,6 +2,7 @@
 //! "Claim transaction"), the condition kinds it evaluates, idempotent
 //! retries, and the claim history that listings read.
 
+pub mod admission;
 pub mod conditions;
 pub mod cursor;
 pub mod failed_claim;

@@ -33,6 +33,7 @@ use liveops_domain::ConditionSpec;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::admission;
 use super::conditions::{self, Claimant};
 use super::failed_claim::record_failed_claim;
 use super::outcome::{ClaimOutcome, ClaimRefusal, GrantedClaim, InactiveReason};
@@ -59,7 +60,8 @@ pub async fn claim_reward(
         if attempt > 0 {
             pause_before_retry(attempt).await;
         }
-        let row = match sqlx::query!(
+        let turn = admission::admit(reward_id).await;
+        let row = sqlx::query!(
             r#"
             with target as (
                 select r.id as reward_id, r.name as reward_name, r.per_user_limit, r.payload,
@@ -164,8 +166,9 @@ pub async fn claim_reward(
             idempotency_key,
         )
         .fetch_one(db)
-        .await
-        {
+        .await;
+        drop(turn);
+        let row = match row {
             Ok(row) => row,
             Err(error) => {
                 if let Some(reason) = abort_reason(&error) {
