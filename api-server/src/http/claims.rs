@@ -98,6 +98,8 @@ pub struct ClaimAnswer {
         (status = 403, description = "only USER may claim", body = super::error::Problem),
         (status = 404, description = "REWARD_NOT_FOUND", body = super::error::Problem),
         (status = 409, description = "ALREADY_CLAIMED, SOLD_OUT, IDEMPOTENCY_KEY_IN_USE", body = super::error::Problem),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED (the key was used for another reward)", body = super::error::Problem),
+        (status = 503, description = "CLAIM_CONTENTION (retries exhausted; retry shortly)", body = super::error::Problem),
     ),
     security(("bearer" = []))
 )]
