@@ -97,6 +97,15 @@ pub struct Config {
     /// Signups per minute, per client address and per email; 0 = off.
     #[arg(long, env = "RATE_LIMIT_SIGNUP_PER_MINUTE", default_value_t = 5)]
     pub rate_limit_signup_per_minute: u32,
+    /// Claim attempts per minute, per user; over it 429 RATE_LIMITED and no
+    /// ledger row; 0 = off.
+    #[arg(long, env = "RATE_LIMIT_CLAIMS_PER_MINUTE", default_value_t = 60)]
+    pub rate_limit_claims_per_minute: u32,
+    /// How long an Idempotency-Key answers with the claim it was first used
+    /// for, in seconds; afterwards the key is forgotten and may be reused.
+    #[arg(long, env = "IDEMPOTENCY_KEY_TTL_SECONDS", default_value_t = 24 * 60 * 60,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub idempotency_key_ttl_seconds: u32,
     /// Take the client address from the last X-Forwarded-For entry (the one
     /// the proxy in front appended). Only behind such a proxy: otherwise
     /// clients pick their own rate-limit bucket.

@@ -2,7 +2,10 @@
 //! bio and a profile image URL may be. The `profileComplete` condition
 //! counts a field as set when it is non-null.
 
-use crate::http::Error;
+/// A field value the rules refuse; the text says which rule, for the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidField(pub String);
 
 /// Longest nickname, in characters.
 pub const MAX_NICKNAME_CHARS: usize = 30;
@@ -13,18 +16,18 @@ pub const MAX_URL_LEN: usize = 2048;
 
 /// A nickname as stored: trimmed, not blank, at most 30 characters, no
 /// control characters.
-pub fn check_nickname(text: &str) -> Result<String, Error> {
+pub fn check_nickname(text: &str) -> Result<String, InvalidField> {
     let nickname = text.trim();
     if nickname.is_empty() {
-        return Err(Error::Validation("nickname must not be blank".into()));
+        return Err(InvalidField("nickname must not be blank".into()));
     }
     if nickname.chars().count() > MAX_NICKNAME_CHARS {
-        return Err(Error::Validation(format!(
+        return Err(InvalidField(format!(
             "nickname must be at most {MAX_NICKNAME_CHARS} characters"
         )));
     }
     if nickname.chars().any(char::is_control) {
-        return Err(Error::Validation(
+        return Err(InvalidField(
             "nickname must not contain control characters".into(),
         ));
     }
@@ -32,10 +35,10 @@ pub fn check_nickname(text: &str) -> Result<String, Error> {
 }
 
 /// A bio as stored: trimmed, at most 500 characters; blank clears it (`None`).
-pub fn check_bio(text: &str) -> Result<Option<String>, Error> {
+pub fn check_bio(text: &str) -> Result<Option<String>, InvalidField> {
     let bio = text.trim();
     if bio.chars().count() > MAX_BIO_CHARS {
-        return Err(Error::Validation(format!(
+        return Err(InvalidField(format!(
             "bio must be at most {MAX_BIO_CHARS} characters"
         )));
     }
@@ -43,11 +46,11 @@ pub fn check_bio(text: &str) -> Result<Option<String>, Error> {
 }
 
 /// A profile image URL: absolute, http or https, with a host, at most 2 KiB.
-pub fn check_image_url(text: &str) -> Result<String, Error> {
+pub fn check_image_url(text: &str) -> Result<String, InvalidField> {
     let text = text.trim();
-    let invalid = || Error::Validation("profileImageUrl must be an absolute http or https URL".into());
+    let invalid = || InvalidField("profileImageUrl must be an absolute http or https URL".into());
     if text.len() > MAX_URL_LEN {
-        return Err(Error::Validation(format!(
+        return Err(InvalidField(format!(
             "profileImageUrl must be at most {MAX_URL_LEN} bytes"
         )));
     }

@@ -5,14 +5,26 @@
 use rand::Rng;
 use sqlx::PgPool;
 
-use crate::http::Error;
+/// Why an attempt was not let through.
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    /// A bucket is over its limit for the current window.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    Limited {
+        /// Seconds until the window resets.
+        retry_after_seconds: u64,
+    },
+    /// The counters could not be read or written.
+    #[error("rate-limit counters: {0}")]
+    Database(#[from] sqlx::Error),
+}
 
 /// Checks and counts one attempt against every bucket in `buckets` for the
 /// current minute. `limit_per_minute == 0` turns the limit off (load tests).
 ///
-/// Refuses with [`Error::RateLimited`], carrying the seconds left in the
+/// Refuses with [`RateLimitError::Limited`], carrying the seconds left in the
 /// window, as soon as any bucket is over its limit.
-pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String]) -> Result<(), Error> {
+pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String]) -> Result<(), RateLimitError> {
     if limit_per_minute == 0 || buckets.is_empty() {
         return Ok(());
     }
@@ -34,7 +46,7 @@ pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String
     forget_old_windows(db).await;
     if i64::from(window.hits) > i64::from(limit_per_minute) {
         let retry_after_seconds = u64::try_from(window.seconds_left.max(1)).unwrap_or(60);
-        return Err(Error::RateLimited { retry_after_seconds });
+        return Err(RateLimitError::Limited { retry_after_seconds });
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::{
     access_token::JwtKeys,
     admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
+    claim,
     config::{Cli, Command, Config},
     http::{self, AppState},
     password, telemetry,
@@ -48,7 +49,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
     let db = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        // A request waits at most this long for a connection before it answers
+        // 503 UNAVAILABLE: long enough to ride out a busy moment, short enough
+        // that a client is not left hanging while the database is away.
+        .acquire_timeout(Duration::from_secs(3))
         .connect(config.database_url.expose())
         .await
         .context("cannot connect to DATABASE_URL")?;
@@ -97,8 +101,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let key_ttl = Duration::from_secs(u64::from(state.config.idempotency_key_ttl_seconds));
+    let cleanup = tokio::spawn(claim::idempotency::run_key_cleanup(state.db.clone(), key_ttl));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    cleanup.abort();
+    served
 }
 
 /// Serves until SIGTERM or Ctrl-C, then gives in-flight requests

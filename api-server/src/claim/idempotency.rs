@@ -1,34 +1,22 @@
-//! `Idempotency-Key` for claims: the first answer (status and body) is
-//! stored in `idempotency_keys` and replayed to every retry with the same key.
+//! `Idempotency-Key` for claims: the header's rules, and the expiry of keys.
+//! Keys are written and answered by the claim statements themselves (see
+//! `sql/decide.sql`, `sql/record_refusal.sql` and [`super::answer`]), so a
+//! claim that committed answers every retry with the same key, even when
+//! the first answer never reached the client.
+
+use std::time::Duration;
 
 use sqlx::PgPool;
-use uuid::Uuid;
 
 /// Longest key accepted; keys are client-generated tokens such as UUIDs.
 pub const MAX_KEY_LEN: usize = 255;
 
-/// Seconds after which an unanswered reservation may be taken over: far
-/// longer than any claim takes, even with every retry.
-pub const STALE_RESERVATION_SECS: f64 = 60.0;
+/// Keys deleted per statement, so that cleanup never holds many row locks
+/// or runs long, however many keys expired at once.
+const CLEANUP_BATCH: i64 = 5_000;
 
-/// What a request carrying a key may do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reservation {
-    /// First use of the key: go ahead, then [`store_answer`].
-    Fresh,
-    /// The key was answered before: send this answer again.
-    Replay {
-        /// HTTP status of the first answer.
-        status: u16,
-        /// JSON body of the first answer.
-        body: serde_json::Value,
-    },
-    /// A request with this key is still being answered (or died less than
-    /// [`STALE_RESERVATION_SECS`] ago).
-    InProgress,
-    /// The key was used for a different request path.
-    OtherRequest,
-}
+/// How often expired keys are looked for.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Checks the header's value: 1 to [`MAX_KEY_LEN`] visible ASCII characters.
 pub fn parse_key(raw: &[u8]) -> Result<&str, String> {
@@ -41,86 +29,44 @@ pub fn parse_key(raw: &[u8]) -> Result<&str, String> {
     Ok(key)
 }
 
-/// Reserves `key` for `request_path`, or reports how it was used before.
-pub async fn reserve(db: &PgPool, user_id: Uuid, key: &str, request_path: &str) -> sqlx::Result<Reservation> {
-    // The left join reads the snapshot taken before the insert: a fresh key
-    // shows nothing there, an answered one shows its answer.
-    let row = sqlx::query!(
-        r#"
-        with reserved as (
-            insert into idempotency_keys (user_id, key, request_path)
-            values ($1, $2, $3)
-            -- a reservation whose request never answered (the server died
-            -- mid-request) is taken over once it is stale
-            on conflict (user_id, key) do update
-                set request_path = excluded.request_path, created_at = now()
-                where idempotency_keys.response_status is null
-                  and idempotency_keys.created_at < now() - make_interval(secs => $4)
-            returning 1 as one
+/// Deletes keys older than `ttl`, at most [`CLEANUP_BATCH`] per statement,
+/// until none is left; returns how many were deleted. The claim rows they
+/// pointed at stay: the ledger is never trimmed.
+pub async fn forget_expired_keys(db: &PgPool, ttl: Duration) -> sqlx::Result<u64> {
+    let mut forgotten = 0;
+    loop {
+        let deleted = sqlx::query!(
+            "delete from claim_idempotency_keys
+             where (user_id, key) in (
+                 select user_id, key from claim_idempotency_keys
+                 where created_at <= now() - make_interval(secs => $1)
+                 order by created_at
+                 limit $2
+                 for update skip locked)",
+            ttl.as_secs_f64(),
+            CLEANUP_BATCH,
         )
-        select exists (select 1 from reserved) as "fresh!",
-               k.request_path as "request_path?",
-               k.response_status as "response_status?",
-               k.response_body as "response_body?"
-        from (select 1) as one
-        left join idempotency_keys k on k.user_id = $1 and k.key = $2
-        "#,
-        user_id,
-        key,
-        request_path,
-        STALE_RESERVATION_SECS,
-    )
-    .fetch_one(db)
-    .await?;
-    if row.fresh {
-        return Ok(Reservation::Fresh);
+        .execute(db)
+        .await?
+        .rows_affected();
+        forgotten += deleted;
+        if deleted < CLEANUP_BATCH.unsigned_abs() {
+            return Ok(forgotten);
+        }
     }
-    if row
-        .request_path
-        .as_deref()
-        .is_some_and(|path| path != request_path)
-    {
-        return Ok(Reservation::OtherRequest);
-    }
-    Ok(match (row.response_status, row.response_body) {
-        (Some(status), Some(body)) => Reservation::Replay {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-        },
-        _ => Reservation::InProgress,
-    })
 }
 
-/// Stores the answer given to the request that reserved `key`.
-pub async fn store_answer(
-    db: &PgPool,
-    user_id: Uuid,
-    key: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "update idempotency_keys set response_status = $3, response_body = $4
-         where user_id = $1 and key = $2",
-        user_id,
-        key,
-        i16::try_from(status).unwrap_or(500),
-        body,
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Frees `key` after an unexpected failure, so that a retry is attempted
-/// afresh rather than answered with the failure.
-pub async fn release(db: &PgPool, user_id: Uuid, key: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        "delete from idempotency_keys where user_id = $1 and key = $2 and response_status is null",
-        user_id,
-        key,
-    )
-    .execute(db)
-    .await?;
-    Ok(())
+/// Runs [`forget_expired_keys`] every minute until the task is dropped;
+/// a failed pass (database away) is logged and tried again next time.
+pub async fn run_key_cleanup(db: PgPool, ttl: Duration) {
+    let mut ticks = tokio::time::interval(CLEANUP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match forget_expired_keys(&db, ttl).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "expired Idempotency-Keys forgotten"),
+            Err(error) => tracing::warn!(%error, "could not forget expired Idempotency-Keys"),
+        }
+    }
 }

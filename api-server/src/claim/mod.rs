@@ -1,19 +1,23 @@
-//! Claiming a reward: the one-statement claim transaction (DESIGN.md,
-//! "Claim transaction"), the condition kinds it evaluates, idempotent
-//! retries, and the claim history that listings read.
+//! Claiming a reward: the claim statement and the one decision it comes to
+//! (DESIGN.md, "Claim transaction" and "Claims: integrity on every path"),
+//! the refusals and their ledger rows, idempotent retries answered from the
+//! ledger, the condition kinds, and the claim history that listings read.
 
 pub mod admission;
+pub mod answer;
 pub mod conditions;
 pub mod cursor;
-pub mod failed_claim;
+pub mod decision;
 pub mod history;
 pub mod idempotency;
 pub mod outcome;
+pub mod refusal;
 pub mod statement_errors;
 pub mod transaction;
 
-pub use outcome::{ClaimOutcome, ClaimRefusal, GrantedClaim, InactiveReason};
-pub use transaction::claim_reward;
+pub use outcome::{ClaimAnswer, ClaimOutcome, GrantedClaim, GrantedReward};
+pub use refusal::{ClaimRefusal, InactiveReason};
+pub use transaction::{ClaimRequest, claim_reward};
 
 #[cfg(test)]
 mod tests;

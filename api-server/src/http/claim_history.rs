@@ -1,14 +1,17 @@
 //! The claim history: GET /claims/me, /claims, /claims/user/{userId} and
 //! /claims/filter, keyset-paginated, newest first (DESIGN.md, "REST API").
 
-use axum::{Router, extract::State, routing::get};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     auth::{AnyRole, Authorized, Staff},
+    error::Problem,
+    error_responses::{BadRequest, Forbidden, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::{Path, Query},
 };
 use crate::claim::{
@@ -17,12 +20,12 @@ use crate::claim::{
 };
 
 /// The claim history routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/claims/me", get(list_my_claims))
-        .route("/claims", get(list_all_claims))
-        .route("/claims/user/{user_id}", get(list_user_claims))
-        .route("/claims/filter", get(filter_claims))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_claims))
+        .routes(routes!(list_all_claims))
+        .routes(routes!(list_user_claims))
+        .routes(routes!(filter_claims))
 }
 
 /// `limit` and `cursor` of every claim listing.
@@ -31,6 +34,7 @@ pub fn router() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -42,6 +46,8 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     /// `success` or `failed`.
+    // inline: a `$ref` from query parameters is not registered as a component
+    #[param(inline)]
     pub status: Option<ClaimStatus>,
     /// Claims on this event.
     pub event_id: Option<Uuid>,
@@ -54,6 +60,7 @@ pub struct FilterQuery {
     /// Claims made before this RFC 3339 instant.
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -93,7 +100,8 @@ async fn page(
 
 /// The caller's own claims (any role).
 #[utoipa::path(get, path = "/claims/me", tag = "claims", params(PageQuery),
-    responses((status = 200, body = ClaimList), (status = 400, body = super::error::Problem)),
+    responses((status = 200, description = "a page of the caller's claims", body = ClaimList), BadRequest,
+        Unauthenticated, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_my_claims(
     who: Authorized<AnyRole>,
@@ -116,8 +124,8 @@ pub async fn list_my_claims(
 
 /// Every claim (ADMIN, OPERATOR, AUDITOR).
 #[utoipa::path(get, path = "/claims", tag = "claims", params(PageQuery),
-    responses((status = 200, body = ClaimList), (status = 400, body = super::error::Problem),
-        (status = 403, body = super::error::Problem)),
+    responses((status = 200, description = "a page of claims", body = ClaimList), BadRequest, Unauthenticated,
+        Forbidden, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_all_claims(
     _who: Authorized<Staff>,
@@ -138,8 +146,10 @@ pub async fn list_all_claims(
 /// One user's claims (ADMIN, OPERATOR, AUDITOR).
 #[utoipa::path(get, path = "/claims/user/{userId}", tag = "claims",
     params(("userId" = Uuid, Path, description = "Whose claims"), PageQuery),
-    responses((status = 200, body = ClaimList), (status = 400, body = super::error::Problem),
-        (status = 403, body = super::error::Problem), (status = 404, body = super::error::Problem)),
+    responses((status = 200, description = "a page of the user's claims", body = ClaimList), BadRequest,
+        Unauthenticated, Forbidden,
+        (status = 404, description = "NOT_FOUND: no such user", body = Problem, content_type = PROBLEM_JSON),
+        Unavailable),
     security(("bearer" = [])))]
 pub async fn list_user_claims(
     _who: Authorized<Staff>,
@@ -167,8 +177,8 @@ pub async fn list_user_claims(
 /// Claims narrowed by status, event, user, reward and time (ADMIN,
 /// OPERATOR, AUDITOR); `from` is inclusive, `to` exclusive.
 #[utoipa::path(get, path = "/claims/filter", tag = "claims", params(FilterQuery),
-    responses((status = 200, body = ClaimList), (status = 400, body = super::error::Problem),
-        (status = 403, body = super::error::Problem)),
+    responses((status = 200, description = "a page of matching claims", body = ClaimList), BadRequest,
+        Unauthenticated, Forbidden, Unavailable),
     security(("bearer" = [])))]
 pub async fn filter_claims(
     _who: Authorized<Staff>,

@@ -1,27 +1,29 @@
 //! POST /claims/{rewardId}/claim (DESIGN.md, "REST API"; the transaction
 //! itself is in `crate::claim`). The history listings are in `claim_history`.
 
+use std::time::Duration;
+
 use axum::{
-    Router,
-    body::{Body, to_bytes},
+    Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::error_responses::{PROBLEM_JSON, RateLimited, Unauthenticated};
 use super::{
     AppState, Error, Result,
     auth::{Authorized, UsersOnly},
+    error::is_database_unavailable,
     extract::Path,
 };
-use crate::claim::{
-    self, ClaimOutcome, ClaimRefusal,
-    history::ClaimStatus,
-    idempotency::{self, Reservation},
+use crate::{
+    claim::{self, ClaimOutcome, ClaimRequest, GrantedClaim, history::ClaimStatus, idempotency},
+    rate_limit,
 };
 
 /// Header naming a retry-safe claim request.
@@ -29,24 +31,9 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on answers replayed from an earlier request with the same key.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-/// Largest stored answer read back into memory (answers are small JSON).
-const ANSWER_LIMIT_BYTES: usize = 64 * 1024;
-
 /// The claim route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/claims/{reward_id}/claim", post(claim_reward))
-}
-
-impl From<ClaimRefusal> for Error {
-    fn from(refusal: ClaimRefusal) -> Self {
-        match refusal {
-            ClaimRefusal::RewardNotFound => Error::RewardNotFound,
-            ClaimRefusal::EventNotActive(_) => Error::EventNotActive(refusal.message()),
-            ClaimRefusal::ConditionNotMet => Error::ConditionNotMet,
-            ClaimRefusal::AlreadyClaimed => Error::AlreadyClaimed,
-            ClaimRefusal::SoldOut { .. } => Error::SoldOut(refusal.message()),
-        }
-    }
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(claim_reward))
 }
 
 /// A granted claim as the API answers it.
@@ -59,6 +46,8 @@ pub struct GrantedClaimBody {
     pub status: ClaimStatus,
     /// The reward granted.
     pub reward_id: Uuid,
+    /// What the game needs to hand the reward out.
+    pub reward: GrantedRewardBody,
     /// Its event.
     pub event_id: Uuid,
     /// `once`, a local date (Daily) or an ISO week (Weekly).
@@ -69,6 +58,20 @@ pub struct GrantedClaimBody {
     pub event_generation: i64,
     /// When it was granted (database clock).
     pub created_at: DateTime<Utc>,
+}
+
+/// The granted reward, with its payload for the game.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantedRewardBody {
+    /// Reward id.
+    pub id: Uuid,
+    /// Object name of the Reward.
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+    /// The Reward's `spec.payload` (item code etc.), null when it has none.
+    pub payload: Option<serde_json::Value>,
 }
 
 /// `{"message", "claim"}`, the seed's answer to a claim.
@@ -93,13 +96,20 @@ pub struct ClaimAnswer {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
     ),
     responses(
-        (status = 201, description = "granted", body = ClaimAnswer),
-        (status = 400, description = "CONDITION_NOT_MET, EVENT_NOT_ACTIVE, VALIDATION_FAILED", body = super::error::Problem),
-        (status = 403, description = "only USER may claim", body = super::error::Problem),
-        (status = 404, description = "REWARD_NOT_FOUND", body = super::error::Problem),
-        (status = 409, description = "ALREADY_CLAIMED, SOLD_OUT, IDEMPOTENCY_KEY_IN_USE", body = super::error::Problem),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED (the key was used for another reward)", body = super::error::Problem),
-        (status = 503, description = "CLAIM_CONTENTION (retries exhausted; retry shortly)", body = super::error::Problem),
+        (status = 201, description = "granted; a replayed idempotent retry answers the first grant again", body = ClaimAnswer,
+            headers(("Idempotent-Replayed" = String, description = "`true` on an answer replayed for a repeated Idempotency-Key"))),
+        (status = 400, description = "CONDITION_NOT_MET, EVENT_NOT_ACTIVE, VALIDATION_FAILED (malformed rewardId or Idempotency-Key)",
+            body = super::error::Problem, content_type = PROBLEM_JSON),
+        Unauthenticated,
+        (status = 403, description = "FORBIDDEN: only USER may claim", body = super::error::Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "REWARD_NOT_FOUND", body = super::error::Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "ALREADY_CLAIMED, SOLD_OUT", body = super::error::Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED (the key was used for another reward)",
+            body = super::error::Problem, content_type = PROBLEM_JSON),
+        RateLimited,
+        (status = 503, description = "UNAVAILABLE (database unreachable) or CLAIM_CONTENTION (retries exhausted); retry after Retry-After",
+            body = super::error::Problem, content_type = PROBLEM_JSON,
+            headers(("Retry-After" = u64, description = "seconds to wait before retrying"))),
     ),
     security(("bearer" = []))
 )]
@@ -115,78 +125,56 @@ pub async fn claim_reward(
         .map(|value| idempotency::parse_key(value.as_bytes()))
         .transpose()
         .map_err(Error::Validation)?;
-    let Some(key) = key else {
-        return claim_once(&state, who.user_id, reward_id, None).await;
+    rate_limit::count_attempt(
+        &state.db,
+        state.config.rate_limit_claims_per_minute,
+        &[format!("claim:user:{}", who.user_id)],
+    )
+    .await?;
+    let request = ClaimRequest {
+        user_id: who.user_id,
+        reward_id,
+        key,
+        key_ttl: Duration::from_secs(u64::from(state.config.idempotency_key_ttl_seconds)),
     };
-    let request_path = format!("/claims/{reward_id}/claim");
-    match idempotency::reserve(&state.db, who.user_id, key, &request_path).await? {
-        Reservation::Fresh => {}
-        Reservation::Replay { status, body } => return Ok(replay(status, &body)),
-        Reservation::InProgress => return Err(Error::IdempotencyKeyInUse),
-        Reservation::OtherRequest => return Err(Error::IdempotencyKeyReused),
-    }
-    let answer = match claim_once(&state, who.user_id, reward_id, Some(key)).await {
-        Ok(response) => response,
-        Err(error) if error.status_and_code().0.is_client_error() => error.into_response(),
-        Err(error) => {
-            // Unexpected failure: forget the key so a retry runs afresh.
-            idempotency::release(&state.db, who.user_id, key).await?;
-            return Err(error);
+    let answer = claim::claim_reward(&state.db, request).await.map_err(|error| {
+        if claim::statement_errors::is_transient(&error) && !is_database_unavailable(&error) {
+            Error::ClaimContention
+        } else {
+            Error::from(error)
         }
+    })?;
+    let mut response = match answer.outcome {
+        ClaimOutcome::Granted(granted) => (StatusCode::CREATED, Json(granted_answer(granted))).into_response(),
+        ClaimOutcome::Refused(refusal) => Error::Claim(refusal).into_response(),
     };
-    let (parts, body) = answer.into_parts();
-    let bytes = to_bytes(body, ANSWER_LIMIT_BYTES)
-        .await
-        .map_err(|error| Error::Internal(anyhow::anyhow!("reading the claim answer: {error}")))?;
-    let stored: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|error| Error::Internal(anyhow::anyhow!("claim answer is not JSON: {error}")))?;
-    idempotency::store_answer(&state.db, who.user_id, key, parts.status.as_u16(), &stored).await?;
-    Ok(Response::from_parts(parts, Body::from(bytes)))
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }
 
-/// Runs the claim transaction and turns its outcome into an answer.
-async fn claim_once(state: &AppState, user_id: Uuid, reward_id: Uuid, key: Option<&str>) -> Result<Response> {
-    let outcome = claim::claim_reward(&state.db, user_id, reward_id, key)
-        .await
-        .map_err(|error| {
-            if claim::statement_errors::is_transient(&error) {
-                Error::ClaimContention
-            } else {
-                Error::Database(error)
-            }
-        })?;
-    match outcome {
-        ClaimOutcome::Granted(granted) => {
-            let answer = ClaimAnswer {
-                message: "Reward claimed.".to_owned(),
-                claim: GrantedClaimBody {
-                    id: granted.claim_id,
-                    status: ClaimStatus::Success,
-                    reward_id: granted.reward_id,
-                    event_id: granted.event_id,
-                    period_key: granted.period_key,
-                    slot: granted.slot,
-                    event_generation: granted.event_generation,
-                    created_at: granted.created_at,
-                },
-            };
-            Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
-        }
-        ClaimOutcome::Refused { refusal, .. } => Err(refusal.into()),
+/// The seed's `{"message", "claim"}` answer for a granted claim.
+fn granted_answer(granted: GrantedClaim) -> ClaimAnswer {
+    ClaimAnswer {
+        message: "Reward claimed.".to_owned(),
+        claim: GrantedClaimBody {
+            id: granted.claim_id,
+            status: ClaimStatus::Success,
+            reward_id: granted.reward.id,
+            reward: GrantedRewardBody {
+                id: granted.reward.id,
+                name: granted.reward.name,
+                display_name: granted.reward.display_name,
+                payload: granted.reward.payload,
+            },
+            event_id: granted.event_id,
+            period_key: granted.period_key,
+            slot: granted.slot,
+            event_generation: granted.event_generation,
+            created_at: granted.created_at,
+        },
     }
-}
-
-/// The stored first answer, sent again.
-fn replay(status: u16, body: &serde_json::Value) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if status.is_success() {
-        "application/json"
-    } else {
-        "application/problem+json"
-    };
-    let mut response = (status, axum::Json(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
 }

@@ -10,6 +10,7 @@ use axum::{
 use serde::Serialize;
 
 use super::request_id::current_request_id;
+use crate::claim::ClaimRefusal;
 
 /// Handlers return this; `?` converts database and other errors into an
 /// opaque 500.
@@ -61,40 +62,24 @@ pub enum Error {
         /// Seconds until the window resets.
         retry_after_seconds: u64,
     },
-    /// The reward's event has no condition the caller meets (400).
-    #[error("the event's condition is not met")]
-    ConditionNotMet,
-    /// The caller used every grant of the reward in this period (409).
-    #[error("this reward was already claimed for the current period")]
-    AlreadyClaimed,
-    /// No stock left, or the event's maxClaims reached (409).
-    #[error("{0}")]
-    SoldOut(String),
-    /// Claim outside the window, or the event suspended or deleted (400).
-    #[error("{0}")]
-    EventNotActive(String),
-    /// Claim of a reward that does not exist (404).
-    #[error("no reward with this id")]
-    RewardNotFound,
+    /// A refused claim; its code and message come from the refusal.
+    #[error("{}", .0.message())]
+    Claim(ClaimRefusal),
     /// An event that does not exist or was deleted (404).
     #[error("no event with this id")]
     EventNotFound,
-    /// A request with this Idempotency-Key is still being answered (409).
-    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
-    IdempotencyKeyInUse,
-    /// The Idempotency-Key was used for a different request (422).
-    #[error("this Idempotency-Key was used for a different request")]
-    IdempotencyKeyReused,
     /// Claim retries exhausted by contention; never a 500 (503).
     #[error("too much contention on this reward; retry shortly")]
     ClaimContention,
-    /// The database does not answer a readiness probe (503: take this
-    /// replica out of rotation, do not page anyone for a 500).
-    #[error("the database is not reachable")]
-    NotReady,
+    /// The database cannot be reached (down, restarting, or every pooled
+    /// connection busy past the acquire timeout): 503 with Retry-After, so
+    /// clients and load balancers back off instead of paging anyone for a
+    /// 500. The pool reconnects by itself once the database is back.
+    #[error("the database is not reachable; retry shortly")]
+    Unavailable,
     /// A database failure: logged with its chain, answered with an opaque 500.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// Any other unexpected failure: logged, answered with an opaque 500.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -137,18 +122,72 @@ impl Error {
             Error::RoleUnchanged(_) => (StatusCode::CONFLICT, "ROLE_UNCHANGED"),
             Error::UnknownInviteCode => (StatusCode::BAD_REQUEST, "UNKNOWN_INVITE_CODE"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
-            Error::ConditionNotMet => (StatusCode::BAD_REQUEST, "CONDITION_NOT_MET"),
-            Error::AlreadyClaimed => (StatusCode::CONFLICT, "ALREADY_CLAIMED"),
-            Error::SoldOut(_) => (StatusCode::CONFLICT, "SOLD_OUT"),
-            Error::EventNotActive(_) => (StatusCode::BAD_REQUEST, "EVENT_NOT_ACTIVE"),
-            Error::RewardNotFound => (StatusCode::NOT_FOUND, "REWARD_NOT_FOUND"),
+            Error::Claim(refusal) => (claim_refusal_status(*refusal), refusal.code()),
             Error::EventNotFound => (StatusCode::NOT_FOUND, "EVENT_NOT_FOUND"),
-            Error::IdempotencyKeyInUse => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE"),
-            Error::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED"),
             Error::ClaimContention => (StatusCode::SERVICE_UNAVAILABLE, "CLAIM_CONTENTION"),
-            Error::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "NOT_READY"),
+            Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
+    }
+}
+
+/// The HTTP status of each claim refusal (its code and message are the
+/// refusal's own, in `claim::refusal`).
+fn claim_refusal_status(refusal: ClaimRefusal) -> StatusCode {
+    match refusal {
+        ClaimRefusal::RewardNotFound => StatusCode::NOT_FOUND,
+        ClaimRefusal::EventNotActive(_) | ClaimRefusal::ConditionNotMet => StatusCode::BAD_REQUEST,
+        ClaimRefusal::AlreadyClaimed { .. } | ClaimRefusal::SoldOut { .. } => StatusCode::CONFLICT,
+        ClaimRefusal::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+impl From<ClaimRefusal> for Error {
+    fn from(refusal: ClaimRefusal) -> Self {
+        Error::Claim(refusal)
+    }
+}
+
+impl Error {
+    /// The `Retry-After` an answer carries: the rate-limit window, or a short
+    /// pause while the database or a hot reward is unavailable.
+    fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_seconds } => Some(*retry_after_seconds),
+            Error::Unavailable | Error::ClaimContention => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            _ => None,
+        }
+    }
+}
+
+/// `Retry-After` of a 503: long enough for a pool to reconnect, short
+/// enough that a client does not wait long after the database is back.
+const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 2;
+
+impl From<sqlx::Error> for Error {
+    /// Connection-level failures (the database is away) become 503
+    /// UNAVAILABLE; everything else stays an opaque 500 that is logged.
+    fn from(error: sqlx::Error) -> Self {
+        if is_database_unavailable(&error) {
+            tracing::warn!(%error, "database unavailable");
+            Error::Unavailable
+        } else {
+            Error::Database(error)
+        }
+    }
+}
+
+/// Whether `error` means the database cannot be reached rather than that a
+/// statement failed: no connection within the pool's acquire timeout, a
+/// broken socket, or the server refusing work (SQLSTATE class 08 connection
+/// exceptions, 57P01-57P03 shutdown and start-up, 53300 too many clients).
+pub fn is_database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -156,7 +195,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let request_id = current_request_id();
-        // Only the unexpected is opaque; a 503 such as NOT_READY says what it is.
+        // Only the unexpected is opaque; a 503 such as UNAVAILABLE says what it is.
         let detail = if matches!(self, Error::Database(_) | Error::Internal(_)) {
             // The chain goes to the log, never to the client.
             tracing::error!(error = ?error_chain(&self), request_id = request_id.as_deref(), "request failed");
@@ -187,7 +226,7 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let Error::RateLimited { retry_after_seconds } = self {
+        if let Some(retry_after_seconds) = self.retry_after_seconds() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
@@ -206,6 +245,23 @@ fn error_chain(error: &Error) -> String {
         source = cause.source();
     }
     text
+}
+
+impl From<crate::rate_limit::RateLimitError> for Error {
+    fn from(error: crate::rate_limit::RateLimitError) -> Self {
+        match error {
+            crate::rate_limit::RateLimitError::Limited { retry_after_seconds } => {
+                Error::RateLimited { retry_after_seconds }
+            }
+            crate::rate_limit::RateLimitError::Database(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::profile_fields::InvalidField> for Error {
+    fn from(invalid: crate::profile_fields::InvalidField) -> Self {
+        Error::Validation(invalid.0)
+    }
 }
 
 impl From<JsonRejection> for Error {

@@ -3,24 +3,27 @@
 
 use std::collections::HashMap;
 
-use axum::{Router, extract::State, routing::get};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use liveops_domain::ClaimFrequency;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     auth::{AnyRole, Authorized},
+    error::Problem,
+    error_responses::{BadRequest, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::{Path, Query},
 };
 
 /// The event routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/events", get(list_events))
-        .route("/events/{event_id}", get(get_event))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_events))
+        .routes(routes!(get_event))
 }
 
 /// A reward as events show it.
@@ -104,14 +107,15 @@ pub enum EventInclusion {
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// `ended` adds events whose window has closed.
+    // inline: a `$ref` from query parameters is not registered as a component
+    #[param(inline)]
     pub include: Option<EventInclusion>,
 }
 
 /// Events that have not ended (all with `?include=ended`); deleted events
 /// are never shown. Any signed-in role.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery),
-    responses((status = 200, body = EventList), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem)),
+    responses((status = 200, description = "the events", body = EventList), BadRequest, Unauthenticated, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_events(
     _who: Authorized<AnyRole>,
@@ -126,8 +130,8 @@ pub async fn list_events(
 /// One event, ended or not; 404 when unknown or deleted. Any signed-in role.
 #[utoipa::path(get, path = "/events/{eventId}", tag = "events",
     params(("eventId" = Uuid, Path, description = "Event id")),
-    responses((status = 200, body = EventAnswer), (status = 400, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)),
+    responses((status = 200, description = "the event", body = EventAnswer), BadRequest, Unauthenticated,
+        (status = 404, description = "EVENT_NOT_FOUND", body = Problem, content_type = PROBLEM_JSON), Unavailable),
     security(("bearer" = [])))]
 pub async fn get_event(
     _who: Authorized<AnyRole>,

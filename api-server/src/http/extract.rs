@@ -3,16 +3,36 @@
 //! never the axum originals.
 
 use axum::{
-    extract::FromRequest,
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::de::DeserializeOwned;
 
 use super::error::Error;
 
-/// A JSON body (Content-Type application/json, within the body limit).
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// A JSON object body (Content-Type application/json, within the body
+/// limit). Only an object: serde would otherwise read a struct from a JSON
+/// array by position, so `[null, null]` cleared two profile fields.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(&request) {
+            return Err(Error::UnsupportedMediaType);
+        }
+        let bytes = read_body(request, state).await?;
+        Ok(Self(parse_object(&bytes)?))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -30,42 +50,79 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct Query<T>(pub T);
 
-/// A JSON body that may be left out entirely (an empty body is `None`), for
-/// endpoints that also accept their input from a cookie.
+/// A JSON object body that may be left out entirely (an empty body or JSON
+/// `null` is `None`), for endpoints that also accept their input from a
+/// cookie.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<T, S> FromRequest<S> for OptionalJson<T>
 where
-    T: serde::de::DeserializeOwned,
+    T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = Error;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<mime_type::Essence>().ok())
-            .is_some_and(|essence| essence.is_json());
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge
-                } else {
-                    Error::MalformedJson(rejection.body_text())
-                }
-            })?;
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = has_json_content_type(&request);
+        let bytes = read_body(request, state).await?;
         if bytes.is_empty() {
             return Ok(Self(None));
         }
         if !is_json {
             return Err(Error::UnsupportedMediaType);
         }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(Self(Some(value)))
+        if bytes.trim_ascii() == b"null" {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(parse_object(&bytes)?)))
+    }
+}
+
+fn has_json_content_type(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<mime_type::Essence>().ok())
+        .is_some_and(|essence| essence.is_json())
+}
+
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Error> {
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge
+        } else {
+            Error::MalformedJson(rejection.body_text())
+        }
+    })
+}
+
+/// `T` from a body that must be a JSON object without NUL characters;
+/// axum's messages for syntax and shape errors.
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let axum::Json(value) = axum::Json::<serde_json::Value>::from_bytes(bytes)?;
+    if !value.is_object() {
+        return Err(Error::Validation("the request body must be a JSON object".to_owned()));
+    }
+    // PostgreSQL text cannot hold U+0000: refuse it here, not as a 500 later.
+    if contains_nul(&value) {
+        return Err(Error::Validation(
+            "text in the request body must not contain NUL (U+0000)".to_owned(),
+        ));
+    }
+    let axum::Json(parsed) = axum::Json::<T>::from_bytes(bytes)?;
+    Ok(parsed)
+}
+
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(name, field)| name.contains('\0') || contains_nul(field)),
+        _ => false,
     }
 }
 

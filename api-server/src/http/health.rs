@@ -1,18 +1,20 @@
 //! Liveness and readiness probes.
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{extract::State, http::StatusCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{AppState, Error, Result};
+use super::{AppState, Error, Result, error_responses::Unavailable};
 
 /// `/healthz` and `/readyz`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(check_liveness))
-        .route("/readyz", get(check_readiness))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_liveness))
+        .routes(routes!(check_readiness))
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "alive", body = str, content_type = "text/plain")))]
 pub async fn check_liveness() -> &'static str {
     "ok"
 }
@@ -23,8 +25,8 @@ pub async fn check_liveness() -> &'static str {
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "ready"),
-        (status = 503, description = "NOT_READY: database unreachable", body = super::error::Problem),
+        (status = 200, description = "ready", body = str, content_type = "text/plain"),
+        Unavailable,
     )
 )]
 pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCode, &'static str)> {
@@ -33,7 +35,7 @@ pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCod
         .await
         .map_err(|error| {
             tracing::warn!(%error, "readiness check failed");
-            Error::NotReady
+            Error::Unavailable
         })?;
     Ok((StatusCode::OK, "ready"))
 }

@@ -4,12 +4,11 @@
 use std::time::Instant;
 
 use axum::{
-    Router,
     extract::{MatchedPath, Request, State},
     middleware::Next,
     response::Response,
-    routing::get,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 
@@ -19,12 +18,13 @@ pub const REQUESTS_TOTAL: &str = "http_requests_total";
 pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
 
 /// `/metrics`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render_metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(render_metrics))
 }
 
 /// The Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = str, content_type = "text/plain")))]
 pub async fn render_metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
 }

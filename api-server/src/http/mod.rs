@@ -1,11 +1,13 @@
 //! HTTP layer: the shared state and the route table. Every route the API
-//! serves is listed in [`router`].
+//! serves is listed in [`routes`], which feeds both the axum router and the
+//! OpenAPI document.
 
 pub mod auth;
 pub mod claim_history;
 pub mod claims;
 pub mod client_address;
 pub mod error;
+pub mod error_responses;
 pub mod events;
 pub mod extract;
 pub mod health;
@@ -31,6 +33,8 @@ use axum::{
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{access_token::JwtKeys, config::Config};
 pub use error::{Error, Result};
@@ -56,13 +60,12 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// The whole route table and the middleware around it.
-pub fn router(state: AppState) -> Router {
-    let max_body_bytes = state.config.max_body_bytes;
-    Router::new()
+/// The route table: each resource's routes, declared once with the
+/// handler's `#[utoipa::path]`, so the router and the document cannot drift.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(metrics::router())
-        .merge(openapi::router())
         .merge(signup::router())
         .merge(session::router())
         .merge(profile::router())
@@ -71,6 +74,13 @@ pub fn router(state: AppState) -> Router {
         .merge(rewards::router())
         .merge(claims::router())
         .merge(claim_history::router())
+}
+
+/// The routes, `/openapi.json` and `/docs`, and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let max_body_bytes = state.config.max_body_bytes;
+    let (api, document) = routes().split_for_parts();
+    api.merge(openapi::router(document))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // route_layer: only matched routes, so the route template is known

@@ -1,5 +1,6 @@
-//! `/openapi.json`, generated from the handlers' `#[utoipa::path]`
-//! annotations, and the Swagger UI docs page at `/docs`, served from the
+//! What the OpenAPI document says besides its paths (which the route table
+//! in `http/mod.rs` adds from the handlers' `#[utoipa::path]` annotations),
+//! and `/openapi.json` with the Swagger UI page at `/docs`, served from the
 //! binary (the `vendored` feature embeds its files; nothing is fetched).
 
 use axum::Router;
@@ -9,37 +10,16 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{
-    AppState, claim_history, claims, error, events, health, metrics, profile, rewards, roles, session, signup,
-};
+use super::{AppState, error};
 
-/// The API description. A new handler is listed under `paths`.
+/// The API description without its paths. A new route goes into its
+/// resource's `router()`, never here.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "liveops API", description = "Sign up, log in, and claim event rewards."),
-    paths(
-        signup::sign_up,
-        session::log_in,
-        session::refresh_session,
-        session::log_out,
-        profile::get_me,
-        profile::update_profile,
-        profile::get_invite_code,
-        roles::change_user_role,
-        events::list_events,
-        events::get_event,
-        claims::claim_reward,
-        claim_history::list_my_claims,
-        claim_history::list_all_claims,
-        claim_history::list_user_claims,
-        claim_history::filter_claims,
-        rewards::list_rewards,
-        rewards::list_event_rewards,
-        health::check_liveness,
-        health::check_readiness,
-        metrics::render_metrics,
-    ),
-    components(schemas(error::Problem, crate::role::Role)),
+    // `Problem` is referenced by name from `error_responses`, which utoipa
+    // cannot follow: it is registered here.
+    components(schemas(error::Problem)),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "accounts, sessions, profiles and roles"),
@@ -69,7 +49,7 @@ impl Modify for BearerSecurity {
     }
 }
 
-/// `/openapi.json` and `/docs`.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+/// `/openapi.json` serving `document`, and `/docs`.
+pub fn router(document: utoipa::openapi::OpenApi) -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }

@@ -1,20 +1,18 @@
 //! GET /auth/me, PATCH /auth/profile, GET /auth/invite-code: the caller's
 //! own account.
 
-use axum::{
-    Router,
-    extract::State,
-    routing::{get, patch},
-};
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     auth::{AnyRole, Authorized},
     error::{Problem, on_constraint},
+    error_responses::{BadRequest, BodyRefused, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::Json,
 };
 use crate::{
@@ -23,11 +21,11 @@ use crate::{
 };
 
 /// `/auth/me`, `/auth/profile`, `/auth/invite-code`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/me", get(get_me))
-        .route("/auth/profile", patch(update_profile))
-        .route("/auth/invite-code", get(get_invite_code))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(update_profile))
+        .routes(routes!(get_invite_code))
 }
 
 /// The caller's account.
@@ -66,18 +64,19 @@ pub struct MeResponse {
 /// Profile changes: an absent field is left alone, `null` clears it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct ProfileUpdate {
     /// Trimmed; not blank; at most 30 characters; unique (409).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "developer")]
+    #[schema(value_type = Option<String>, example = "developer", max_length = 30)]
     pub nickname: Option<Option<String>>,
     /// At most 500 characters; blank clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "I write backends.")]
+    #[schema(value_type = Option<String>, example = "I write backends.", max_length = 500)]
     pub bio: Option<Option<String>>,
     /// An absolute http(s) URL.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "https://example.com/me.png")]
+    #[schema(value_type = Option<String>, example = "https://example.com/me.png", max_length = 2048)]
     pub profile_image_url: Option<Option<String>>,
 }
 
@@ -129,7 +128,8 @@ const ACCOUNT_GONE: &str = "the account of this token no longer exists";
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the caller's account", body = MeResponse),
-        (status = 401, description = "no or invalid access token", body = Problem),
+        Unauthenticated,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id))]
@@ -159,9 +159,11 @@ pub async fn get_me(State(state): State<AppState>, caller: Authorized<AnyRole>) 
     request_body = ProfileUpdate,
     responses(
         (status = 200, description = "the updated profile", body = ProfileResponse),
-        (status = 400, description = "blank or too long nickname, too long bio, invalid URL, empty update", body = Problem),
-        (status = 401, description = "no or invalid access token", body = Problem),
-        (status = 409, description = "NICKNAME_TAKEN", body = Problem),
+        BadRequest,
+        Unauthenticated,
+        (status = 409, description = "NICKNAME_TAKEN", body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id))]
@@ -222,7 +224,8 @@ pub async fn update_profile(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the caller's invite code", body = InviteCodeResponse),
-        (status = 401, description = "no or invalid access token", body = Problem),
+        Unauthenticated,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id))]

@@ -1,23 +1,26 @@
 //! GET /rewards and GET /rewards/event/{eventId}: stock and claims per
 //! reward, for staff (ADMIN, OPERATOR, AUDITOR).
 
-use axum::{Router, extract::State, routing::get};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     auth::{Authorized, Staff},
+    error::Problem,
+    error_responses::{BadRequest, Forbidden, PROBLEM_JSON, Unauthenticated, Unavailable},
     events::remaining,
     extract::Path,
 };
 
 /// The reward routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/rewards", get(list_rewards))
-        .route("/rewards/event/{event_id}", get(list_event_rewards))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rewards))
+        .routes(routes!(list_event_rewards))
 }
 
 /// A reward with its stock.
@@ -97,9 +100,9 @@ pub struct RewardList {
     pub rewards: Vec<RewardView>,
 }
 
-/// Every live reward.
+/// Every live reward of a live event.
 #[utoipa::path(get, path = "/rewards", tag = "rewards",
-    responses((status = 200, body = RewardList), (status = 403, body = super::error::Problem)),
+    responses((status = 200, description = "every live reward", body = RewardList), Unauthenticated, Forbidden, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_rewards(
     _who: Authorized<Staff>,
@@ -107,10 +110,13 @@ pub async fn list_rewards(
 ) -> Result<axum::Json<RewardList>> {
     let rewards = sqlx::query_as!(
         RewardRow,
-        "select id, event_id, namespace, name, display_name, description, quantity, claimed,
-                per_user_limit, payload, created_at, updated_at
-         from rewards where deleted_at is null
-         order by namespace, name"
+        // a reward of a deleted Event is not live, whatever its own row says
+        "select r.id, r.event_id, r.namespace, r.name, r.display_name, r.description, r.quantity,
+                r.claimed, r.per_user_limit, r.payload, r.created_at, r.updated_at
+         from rewards r
+         join events e on e.id = r.event_id and e.deleted_at is null
+         where r.deleted_at is null
+         order by r.namespace, r.name"
     )
     .fetch_all(&state.db)
     .await?
@@ -126,8 +132,9 @@ pub async fn list_rewards(
 /// The live rewards of one live event; 404 when the event is unknown or deleted.
 #[utoipa::path(get, path = "/rewards/event/{eventId}", tag = "rewards",
     params(("eventId" = Uuid, Path, description = "Event id")),
-    responses((status = 200, body = RewardList), (status = 400, body = super::error::Problem),
-        (status = 403, body = super::error::Problem), (status = 404, body = super::error::Problem)),
+    responses((status = 200, description = "the event's live rewards", body = RewardList), BadRequest, Unauthenticated,
+        Forbidden, (status = 404, description = "EVENT_NOT_FOUND", body = Problem, content_type = PROBLEM_JSON),
+        Unavailable),
     security(("bearer" = [])))]
 pub async fn list_event_rewards(
     _who: Authorized<Staff>,

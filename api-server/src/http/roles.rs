@@ -1,22 +1,24 @@
 //! PATCH /auth/users/{userId}/role: ADMIN and OPERATOR change other users'
 //! roles; only an ADMIN grants or removes ADMIN (DESIGN.md, "REST API").
 
-use axum::{Router, extract::State, routing::patch};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     auth::{Authorized, Managers, RolePolicy},
     error::Problem,
+    error_responses::{BodyRefused, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::{Json, Path},
 };
 use crate::role::Role;
 
 /// `/auth/users/{userId}/role`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/users/{userId}/role", patch(change_user_role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(change_user_role))
 }
 
 /// The new role, as text so an unknown one is a clear 400.
@@ -24,7 +26,7 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct RoleChangeRequest {
     /// USER, OPERATOR, AUDITOR or ADMIN.
-    #[schema(example = "OPERATOR")]
+    #[schema(example = "OPERATOR", value_type = Role)]
     pub role: String,
 }
 
@@ -58,11 +60,15 @@ pub struct RoleChangeResponse {
     request_body = RoleChangeRequest,
     responses(
         (status = 200, description = "role changed", body = RoleChangeResponse),
-        (status = 400, description = "unknown role or malformed userId", body = Problem),
-        (status = 401, description = "no or invalid access token", body = Problem),
-        (status = 403, description = "not ADMIN/OPERATOR, own role, or ADMIN granted/removed by a non-ADMIN", body = Problem),
-        (status = 404, description = "no such user", body = Problem),
-        (status = 409, description = "ROLE_UNCHANGED", body = Problem),
+        (status = 400, description = "VALIDATION_FAILED (unknown role, malformed userId) or MALFORMED_JSON",
+            body = Problem, content_type = PROBLEM_JSON),
+        Unauthenticated,
+        (status = 403, description = "FORBIDDEN: not ADMIN/OPERATOR, own role, or ADMIN granted/removed by a non-ADMIN",
+            body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "NOT_FOUND: no such user", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "ROLE_UNCHANGED", body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(caller = %caller.user_id, target = %target_id))]

@@ -2,20 +2,20 @@
 //! rotating refresh tokens (DESIGN.md, "REST API" and "Security baseline").
 
 use axum::{
-    Router,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{AppendHeaders, IntoResponse, Response},
-    routing::post,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     client_address::ClientAddress,
     error::Problem,
+    error_responses::{BadRequest, BodyRefused, PROBLEM_JSON, RateLimited, Unavailable},
     extract::{Json, OptionalJson},
     refresh_cookie,
 };
@@ -26,11 +26,11 @@ use crate::{
 };
 
 /// `/auth/login`, `/auth/refresh`, `/auth/logout`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(log_in))
-        .route("/auth/refresh", post(refresh_session))
-        .route("/auth/logout", post(log_out))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(log_in))
+        .routes(routes!(refresh_session))
+        .routes(routes!(log_out))
 }
 
 /// Login input.
@@ -76,10 +76,13 @@ const BAD_PAIR: &str = "invalid email or password";
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "tokens; the refresh token is also set as an HttpOnly cookie", body = TokenResponse),
-        (status = 400, description = "malformed body", body = Problem),
-        (status = 401, description = "invalid email or password", body = Problem),
-        (status = 429, description = "RATE_LIMITED", body = Problem),
+        (status = 200, description = "tokens; the refresh token is also set as an HttpOnly cookie", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "the refresh token as an HttpOnly cookie"))),
+        BadRequest,
+        (status = 401, description = "UNAUTHORIZED: invalid email or password", body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        RateLimited,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -130,8 +133,13 @@ pub async fn log_in(
     tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "optional: the `refresh_token` cookie is used without a body"),
     responses(
-        (status = 200, description = "a new pair; the old refresh token is spent", body = TokenResponse),
-        (status = 401, description = "unknown, expired, revoked or reused refresh token", body = Problem),
+        (status = 200, description = "a new pair; the old refresh token is spent", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "the new refresh token as an HttpOnly cookie"))),
+        BadRequest,
+        (status = 401, description = "UNAUTHORIZED: no, unknown, expired, revoked or reused refresh token",
+            body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -172,8 +180,12 @@ pub async fn refresh_session(
     tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "optional: the `refresh_token` cookie is used without a body"),
     responses(
-        (status = 204, description = "session revoked"),
-        (status = 401, description = "no or unknown refresh token", body = Problem),
+        (status = 204, description = "session revoked; the cookie is cleared",
+            headers(("Set-Cookie" = String, description = "clears the refresh token cookie"))),
+        BadRequest,
+        (status = 401, description = "UNAUTHORIZED: no or unknown refresh token", body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]

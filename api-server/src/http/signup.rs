@@ -1,22 +1,24 @@
 //! POST /auth/signup: new USER accounts, with an optional referral.
 
-use axum::{Router, extract::State, http::StatusCode, routing::post};
+use axum::{extract::State, http::StatusCode};
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     AppState, Error, Result,
     client_address::ClientAddress,
     error::{Problem, on_constraint},
+    error_responses::{BodyRefused, PROBLEM_JSON, RateLimited, Unavailable},
     extract::Json,
 };
 use crate::{email::Email, invite_code, password, rate_limit, role::Role};
 
 /// `/auth/signup`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/signup", post(sign_up))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_up))
 }
 
 /// Signup input (the seed's fields).
@@ -24,10 +26,10 @@ pub fn router() -> Router<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupRequest {
     /// Unique, case-insensitively; stored trimmed and lower-cased.
-    #[schema(example = "test@example.com")]
+    #[schema(example = "test@example.com", format = Email)]
     pub email: String,
     /// 8 to 128 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
     /// A real date in the past, `YYYY-MM-DD`.
     #[schema(example = "1995-01-01")]
@@ -61,9 +63,12 @@ const EARLIEST_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1)
     request_body = SignupRequest,
     responses(
         (status = 201, description = "account created", body = SignupResponse),
-        (status = 400, description = "invalid email, password, birth date or invite code", body = Problem),
-        (status = 409, description = "EMAIL_TAKEN", body = Problem),
-        (status = 429, description = "RATE_LIMITED", body = Problem),
+        (status = 400, description = "VALIDATION_FAILED (email, password, birth date), MALFORMED_JSON, UNKNOWN_INVITE_CODE",
+            body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "EMAIL_TAKEN", body = Problem, content_type = PROBLEM_JSON),
+        BodyRefused,
+        RateLimited,
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]

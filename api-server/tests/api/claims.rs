@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::claims_fixtures::{NewEvent, claim, open_reward, reward, user_with_token};
-use crate::support::{assert_problem, spawn_app};
+use crate::support::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_user_claims_a_reward_and_gets_201_with_the_claim() {
@@ -20,6 +20,9 @@ async fn a_user_claims_a_reward_and_gets_201_with_the_claim() {
     assert_eq!(body["claim"]["rewardId"], json!(reward_id));
     assert_eq!(body["claim"]["eventId"], json!(event_id));
     assert_eq!(body["claim"]["eventGeneration"], 3);
+    assert_eq!(body["claim"]["reward"]["id"], json!(reward_id));
+    assert!(body["claim"]["reward"]["name"].is_string() && body["claim"]["reward"]["displayName"].is_string());
+    assert_eq!(body["claim"]["reward"]["payload"], json!({"item": "gem", "count": 5}));
     assert!(body["message"].is_string());
     let stored: (Uuid, i64) =
         sqlx::query_as("select user_id, event_generation from claims where status = 'success'")
@@ -119,8 +122,8 @@ async fn refusals_have_their_status_and_code_and_are_recorded_as_failed_claims()
             "EVENT_NOT_ACTIVE",
             "EVENT_NOT_ACTIVE",
             "EVENT_NOT_ACTIVE",
-            "REWARD_NOT_FOUND"
-        ]
+        ],
+        "an unknown reward id is answered but not recorded"
     );
     let claimed: i32 = sqlx::query_scalar("select claimed from rewards where id = $1")
         .bind(sold_out)
@@ -194,7 +197,11 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer() {
         "ALREADY_CLAIMED",
     )
     .await;
-    assert_eq!(replayed, refused_body);
+    let without_request_id = |mut body: Value| {
+        body.as_object_mut().map(|fields| fields.remove("requestId"));
+        body
+    };
+    assert_eq!(without_request_id(replayed), without_request_id(refused_body));
 
     let (successes, failures): (i64, i64) = sqlx::query_as(
         "select count(*) filter (where status = 'success'), count(*) filter (where status = 'failed')
@@ -256,31 +263,93 @@ async fn the_same_key_from_another_user_is_a_different_request() {
 }
 
 #[tokio::test]
-async fn a_key_still_in_progress_is_409_and_a_stale_one_is_taken_over() {
+async fn a_client_that_disconnects_mid_claim_gets_that_claim_on_retry_even_after_minutes() {
     let app = spawn_app().await;
     let (user_id, token) = user_with_token(&app, Role::User).await;
     let (_, reward_id) = open_reward(&app, None).await;
-    let path = format!("/claims/{reward_id}/claim");
-    // reservations whose request never answered: one just now, one long ago
-    sqlx::query(
-        "insert into idempotency_keys (user_id, key, request_path, created_at)
-         values ($1, 'busy', $2, now()), ($1, 'stale', $2, now() - interval '10 minutes')",
+    sqlx::query("update rewards set per_user_limit = 5 where id = $1")
+        .bind(reward_id)
+        .execute(&app.db)
+        .await
+        .expect("limit");
+    // The claim statement waits on the held reward row; the client gives up.
+    let mut blocker = app.db.begin().await.expect("begin");
+    sqlx::query("select id from rewards where id = $1 for update")
+        .bind(reward_id)
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+    let impatient = app
+        .client
+        .post(app.url(&format!("/claims/{reward_id}/claim")))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "flaky-network")
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(impatient.is_err(), "the client disconnected: {impatient:?}");
+    blocker.commit().await.expect("release");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let committed: Uuid = loop {
+        let row: Option<Uuid> =
+            sqlx::query_scalar("select id from claims where user_id = $1 and status = 'success'")
+                .bind(user_id)
+                .fetch_optional(&app.db)
+                .await
+                .expect("ledger");
+        if let Some(id) = row {
+            break id;
+        }
+        assert!(std::time::Instant::now() < deadline, "the abandoned claim never committed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    for age_secs in [0.0, 600.0] {
+        sqlx::query("update claim_idempotency_keys set created_at = now() - make_interval(secs => $1)")
+            .bind(age_secs)
+            .execute(&app.db)
+            .await
+            .expect("age the key");
+        let retry = claim(&app, &token, &reward_id.to_string(), Some("flaky-network")).await;
+        assert_eq!(retry.status(), 201);
+        assert_eq!(
+            retry.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()),
+            Some("true")
+        );
+        let body: Value = retry.json().await.expect("json");
+        assert_eq!(body["claim"]["id"], json!(committed));
+    }
+    let successes: i64 =
+        sqlx::query_scalar("select count(*) from claims where user_id = $1 and status = 'success'")
+            .bind(user_id)
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
+    assert_eq!(successes, 1, "one ledger row, perUserLimit 5 notwithstanding");
+}
+
+#[tokio::test]
+async fn claims_over_the_per_user_rate_limit_are_429_and_write_no_ledger_row() {
+    let app = spawn_app_with(|config| config.rate_limit_claims_per_minute = 3).await;
+    let (user_id, token) = user_with_token(&app, Role::User).await;
+    let (_, reward_id) = open_reward(&app, Some(0)).await;
+    for _ in 0..3 {
+        assert_problem(claim(&app, &token, &reward_id.to_string(), None).await, 409, "SOLD_OUT").await;
+    }
+    let limited = claim(&app, &token, &reward_id.to_string(), None).await;
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_problem(limited, 429, "RATE_LIMITED").await;
+    let unknown = claim(&app, &token, &Uuid::new_v4().to_string(), None).await;
+    assert_problem(unknown, 429, "RATE_LIMITED").await;
+    let (rows, attempts): (i64, i64) = sqlx::query_as(
+        "select count(*), coalesce(sum(attempts), 0)::bigint from claims where user_id = $1",
     )
     .bind(user_id)
-    .bind(&path)
-    .execute(&app.db)
+    .fetch_one(&app.db)
     .await
-    .expect("reservations");
-    assert_problem(
-        claim(&app, &token, &reward_id.to_string(), Some("busy")).await,
-        409,
-        "IDEMPOTENCY_KEY_IN_USE",
-    )
-    .await;
-    assert_eq!(
-        claim(&app, &token, &reward_id.to_string(), Some("stale"))
-            .await
-            .status(),
-        201
-    );
+    .expect("ledger");
+    assert_eq!((rows, attempts), (1, 3), "three refusals in one counted row, nothing for the 429s");
+    // another user has a budget of their own
+    let (_, other) = user_with_token(&app, Role::User).await;
+    assert_problem(claim(&app, &other, &reward_id.to_string(), None).await, 409, "SOLD_OUT").await;
 }

@@ -87,8 +87,8 @@ impl NewEvent {
 pub async fn reward(app: &TestApp, event_id: Uuid, quantity: Option<i32>) -> Uuid {
     let id = Uuid::new_v4();
     sqlx::query(
-        "insert into rewards (id, event_id, namespace, name, display_name, quantity, generation)
-         values ($1, $2, 'default', $3, 'Test reward', $4, 1)",
+        "insert into rewards (id, event_id, namespace, name, display_name, quantity, payload, generation)
+         values ($1, $2, 'default', $3, 'Test reward', $4, '{\"item\": \"gem\", \"count\": 5}', 1)",
     )
     .bind(id)
     .bind(event_id)

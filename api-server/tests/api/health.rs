@@ -53,7 +53,7 @@ async fn readyz_is_a_503_when_the_database_is_gone() {
     let app = spawn_app().await;
     cut_off_database(&app).await;
     let response = app.client.get(app.url("/readyz")).send().await.expect("sent");
-    let body = assert_problem(response, 503, "NOT_READY").await;
+    let body = assert_problem(response, 503, "UNAVAILABLE").await;
     assert!(
         body["requestId"].is_string(),
         "the problem carries the request id: {body}"

@@ -20,6 +20,9 @@ async fn staff_list_every_live_reward_with_quantity_claimed_and_remaining() {
         .await
         .expect("delete");
     assert_eq!(claim(&app, &user, &limited.to_string(), None).await.status(), 201);
+    // a live reward row of a deleted Event is not live either
+    let deleted_event = NewEvent { deleted: true, ..NewEvent::default() }.insert(&app).await;
+    let orphan = reward(&app, deleted_event, Some(10)).await;
 
     for role in [Role::Admin, Role::Operator, Role::Auditor] {
         let (_, token) = user_with_token(&app, role).await;
@@ -29,6 +32,7 @@ async fn staff_list_every_live_reward_with_quantity_claimed_and_remaining() {
         assert!(body["message"].is_string());
         let rewards = body["rewards"].as_array().expect("rewards");
         assert_eq!(rewards.len(), 2, "deleted rewards are hidden: {body}");
+        assert!(rewards.iter().all(|r| r["id"] != json!(orphan)), "{body}");
         let limited = rewards
             .iter()
             .find(|r| r["id"] == json!(limited))

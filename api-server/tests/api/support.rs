@@ -70,6 +70,8 @@ pub fn test_config(database_url: &str) -> Config {
         admin_password: None,
         rate_limit_login_per_minute: 0,
         rate_limit_signup_per_minute: 0,
+        rate_limit_claims_per_minute: 0,
+        idempotency_key_ttl_seconds: 24 * 60 * 60,
         trust_forwarded_for: false,
         max_body_bytes: 64 * 1024,
         database_max_connections: 5,

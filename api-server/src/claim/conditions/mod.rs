@@ -25,7 +25,7 @@ pub use profile_complete::ProfileComplete;
 pub use referrals::Referrals;
 
 /// Who claims, and the event window the condition is judged in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimant {
     /// The claiming user.
     pub user_id: Uuid,

@@ -1,9 +1,13 @@
 //! Rows for claim tests: users, events placed relative to the database's
 //! clock, rewards and logins.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::claim::{ClaimAnswer, ClaimOutcome, ClaimRequest, claim_reward};
 
 /// Inserts a user with a unique email and invite code.
 pub async fn user(db: &PgPool) -> Uuid {
@@ -34,6 +38,7 @@ pub struct EventRow {
     pub deleted: bool,
     pub phase: &'static str,
     pub max_claims: Option<i32>,
+    pub max_rewards_per_user: Option<i32>,
 }
 
 impl Default for EventRow {
@@ -48,6 +53,7 @@ impl Default for EventRow {
             deleted: false,
             phase: "Active",
             max_claims: None,
+            max_rewards_per_user: None,
         }
     }
 }
@@ -59,10 +65,10 @@ impl EventRow {
         sqlx::query(
             "insert into events (id, namespace, name, display_name, starts_at, ends_at, time_zone,
                                  condition, claim_frequency, suspended, deleted_at, phase,
-                                 max_claims, generation)
+                                 max_claims, max_rewards_per_user, generation)
              values ($1, 'default', $2, 'Test event',
                      now() + make_interval(secs => $3), now() + make_interval(secs => $4), $5,
-                     $6, $7::claim_frequency, $8, case when $9 then now() end, $10::event_phase, $11, 1)",
+                     $6, $7::claim_frequency, $8, case when $9 then now() end, $10::event_phase, $11, $12, 1)",
         )
         .bind(id)
         .bind(format!("event-{}", id.simple()))
@@ -75,6 +81,7 @@ impl EventRow {
         .bind(self.deleted)
         .bind(self.phase)
         .bind(self.max_claims)
+        .bind(self.max_rewards_per_user)
         .execute(db)
         .await
         .expect("insert event");
@@ -131,4 +138,20 @@ pub async fn claims_of(db: &PgPool, user_id: Uuid) -> Vec<(String, Option<String
     .into_iter()
     .map(|row| (row.status, row.reason))
     .collect()
+}
+
+/// Claims `reward_id` for `user_id` without an Idempotency-Key.
+pub async fn claim(db: &PgPool, user_id: Uuid, reward_id: Uuid) -> sqlx::Result<ClaimOutcome> {
+    Ok(claim_with_key(db, user_id, reward_id, None).await?.outcome)
+}
+
+/// Claims `reward_id` for `user_id` with `key` (24 h lifetime).
+pub async fn claim_with_key(
+    db: &PgPool,
+    user_id: Uuid,
+    reward_id: Uuid,
+    key: Option<&str>,
+) -> sqlx::Result<ClaimAnswer> {
+    let request = ClaimRequest { user_id, reward_id, key, key_ttl: Duration::from_secs(24 * 3600) };
+    claim_reward(db, request).await
 }

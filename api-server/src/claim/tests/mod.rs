@@ -3,5 +3,7 @@
 
 mod conditions;
 mod fixtures;
+mod idempotency;
+mod limits;
 mod races;
 mod transaction;

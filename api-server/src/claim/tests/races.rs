@@ -4,7 +4,8 @@ use futures::future::join_all;
 use liveops_testkit::TestDb;
 
 use super::fixtures::{EventRow, reward, user};
-use crate::claim::{ClaimOutcome, ClaimRefusal, claim_reward};
+use super::fixtures::claim;
+use crate::claim::{ClaimOutcome, ClaimRefusal};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_users_against_a_stock_of_ten_get_exactly_ten() {
@@ -18,7 +19,7 @@ async fn a_hundred_users_against_a_stock_of_ten_get_exactly_ten() {
     let outcomes = join_all(users.iter().map(|user_id| {
         let pool = db.pool.clone();
         let user_id = *user_id;
-        tokio::spawn(async move { claim_reward(&pool, user_id, reward_id, None).await })
+        tokio::spawn(async move { claim(&pool, user_id, reward_id).await })
     }))
     .await;
     let outcomes: Vec<ClaimOutcome> = outcomes
@@ -34,10 +35,7 @@ async fn a_hundred_users_against_a_stock_of_ten_get_exactly_ten() {
         .filter(|o| {
             matches!(
                 o,
-                ClaimOutcome::Refused {
-                    refusal: ClaimRefusal::SoldOut { .. },
-                    ..
-                }
+                ClaimOutcome::Refused(ClaimRefusal::SoldOut { .. })
             )
         })
         .count();
@@ -62,7 +60,7 @@ async fn thirty_simultaneous_claims_by_one_user_grant_exactly_one() {
     let user_id = user(&db.pool).await;
     let outcomes = join_all((0..30).map(|_| {
         let pool = db.pool.clone();
-        tokio::spawn(async move { claim_reward(&pool, user_id, reward_id, None).await })
+        tokio::spawn(async move { claim(&pool, user_id, reward_id).await })
     }))
     .await;
     let outcomes: Vec<ClaimOutcome> = outcomes
@@ -78,10 +76,7 @@ async fn thirty_simultaneous_claims_by_one_user_grant_exactly_one() {
         .filter(|o| {
             matches!(
                 o,
-                ClaimOutcome::Refused {
-                    refusal: ClaimRefusal::AlreadyClaimed,
-                    ..
-                }
+                ClaimOutcome::Refused(ClaimRefusal::AlreadyClaimed { event_limit: false })
             )
         })
         .count();
