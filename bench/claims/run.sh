@@ -46,6 +46,7 @@ JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=') \
 LISTEN_ADDR=127.0.0.1:$port \
 RATE_LIMIT_LOGIN_PER_MINUTE=0 \
 RATE_LIMIT_SIGNUP_PER_MINUTE=0 \
+RATE_LIMIT_CLAIMS_PER_MINUTE=0 \
 DATABASE_MAX_CONNECTIONS=$api_pool \
 RUST_LOG=${RUST_LOG:-warn} \
   target/release/api-server >"$work_dir/api-server.log" 2>&1 &

@@ -68,8 +68,15 @@ pub struct ClaimRecord {
     pub period_key: String,
     /// Event generation whose rules decided the claim.
     pub event_generation: Option<i64>,
-    /// When the attempt was made (database clock).
+    /// When the attempt was made (database clock); for a refusal, the first
+    /// of its identical attempts in that hour.
     pub created_at: DateTime<Utc>,
+    /// How many identical attempts this row stands for: 1 for a grant;
+    /// identical refusals (same user, reward and reason) within one hour
+    /// share one row.
+    pub attempts: i32,
+    /// The latest of those attempts.
+    pub last_attempt_at: DateTime<Utc>,
 }
 
 /// One page of a listing.
@@ -94,7 +101,8 @@ pub async fn list_claims(
         select c.id, c.user_id, c.reward_id, r.name as "reward_name?",
                r.display_name as "reward_display_name?", c.event_id,
                c.status as "status: ClaimStatus", c.reason, c.period_key,
-               c.event_generation, c.created_at
+               c.event_generation, c.created_at, c.attempts,
+               coalesce(c.last_attempt_at, c.created_at) as "last_attempt_at!"
         from claims c
         left join rewards r on r.id = c.reward_id
         where ($1::uuid is null or c.user_id = $1)
@@ -137,6 +145,8 @@ pub async fn list_claims(
             period_key: row.period_key,
             event_generation: row.event_generation,
             created_at: row.created_at,
+            attempts: row.attempts,
+            last_attempt_at: row.last_attempt_at,
         })
         .collect();
     let next_cursor = if has_more {
