@@ -37,6 +37,10 @@ pub fn check_nickname(text: &str) -> Result<String, InvalidField> {
 /// A bio as stored: trimmed, at most 500 characters; blank clears it (`None`).
 pub fn check_bio(text: &str) -> Result<Option<String>, InvalidField> {
     let bio = text.trim();
+    // PostgreSQL text cannot hold NUL; other control characters (newlines) stay.
+    if bio.contains('\0') {
+        return Err(InvalidField("bio must not contain NUL characters".into()));
+    }
     if bio.chars().count() > MAX_BIO_CHARS {
         return Err(InvalidField(format!(
             "bio must be at most {MAX_BIO_CHARS} characters"
@@ -77,6 +81,8 @@ mod tests {
     fn a_blank_bio_clears_it_and_a_long_one_is_refused() {
         assert_eq!(check_bio("  ").ok(), Some(None));
         assert!(check_bio(&"x".repeat(501)).is_err());
+        assert!(check_bio("line one\nline two").is_ok());
+        assert!(check_bio("nul\0inside").is_err());
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub enum RateLimitError {
 ///
 /// Refuses with [`RateLimitError::Limited`], carrying the seconds left in the
 /// window, as soon as any bucket is over its limit.
-pub async fn count_attempt(db: &PgPool, limit_per_minute: u32, buckets: &[String]) -> Result<(), RateLimitError> {
+pub async fn count_attempt(
+    db: &PgPool,
+    limit_per_minute: u32,
+    buckets: &[String],
+) -> Result<(), RateLimitError> {
     if limit_per_minute == 0 || buckets.is_empty() {
         return Ok(());
     }

@@ -34,7 +34,12 @@ pub async fn stored_outcome(db: &PgPool, claim_id: Uuid) -> sqlx::Result<ClaimOu
     };
     Ok(ClaimOutcome::Granted(GrantedClaim {
         claim_id: row.id,
-        reward: GrantedReward { id: row.reward_id, name, display_name, payload: row.payload },
+        reward: GrantedReward {
+            id: row.reward_id,
+            name,
+            display_name,
+            payload: row.payload,
+        },
         event_id,
         period_key: row.period_key,
         slot: row.slot,

@@ -99,9 +99,13 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
         return Ok(Decision::Refused(refusal));
     }
     if row.condition_pending == Some(true) {
-        let (Some(condition), Some(generation), Some(time_zone), Some(starts_at), Some(ends_at)) =
-            (row.condition, row.generation, row.time_zone, row.starts_at, row.ends_at)
-        else {
+        let (Some(condition), Some(generation), Some(time_zone), Some(starts_at), Some(ends_at)) = (
+            row.condition,
+            row.generation,
+            row.time_zone,
+            row.starts_at,
+            row.ends_at,
+        ) else {
             return Err(incomplete());
         };
         let Some(kind) = serde_json::from_value::<ConditionSpec>(condition)
@@ -112,28 +116,50 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
                 InactiveReason::Invalid,
             ))));
         };
-        let claimant = Claimant { user_id: attempt.user_id, starts_at, ends_at, time_zone };
-        return Ok(Decision::CheckCondition { kind, claimant, generation });
+        let claimant = Claimant {
+            user_id: attempt.user_id,
+            starts_at,
+            ends_at,
+            time_zone,
+        };
+        return Ok(Decision::CheckCondition {
+            kind,
+            claimant,
+            generation,
+        });
     }
     let (Some(claim_id), Some(created_at)) = (row.claim_id, row.created_at) else {
         return Ok(Decision::Retry);
     };
-    let (Some(event_id), Some(period_key), Some(slot), Some(event_generation), Some(name), Some(display_name)) = (
+    let (
+        Some(event_id),
+        Some(period_key),
+        Some(slot),
+        Some(event_generation),
+        Some(name),
+        Some(display_name),
+    ) = (
         row.event_id,
         row.period_key,
         row.slot,
         row.generation,
         row.reward_name,
         row.reward_display_name,
-    ) else {
+    )
+    else {
         return Err(incomplete());
     };
     Ok(Decision::Granted(GrantedClaim {
         claim_id,
-        reward: GrantedReward { id: attempt.reward_id, name, display_name, payload: row.payload },
+        reward: GrantedReward {
+            id: attempt.reward_id,
+            name,
+            display_name,
+            payload: row.payload,
+        },
         event_id,
         period_key,
-        slot: i32::try_from(slot).map_err(|_| incomplete())?,
+        slot,
         event_generation,
         created_at,
     }))
@@ -164,7 +190,11 @@ impl Flags {
         } else if self.suspended {
             Some(InactiveReason::Suspended)
         } else if !self.in_window {
-            Some(if self.before_start { InactiveReason::Scheduled } else { InactiveReason::Ended })
+            Some(if self.before_start {
+                InactiveReason::Scheduled
+            } else {
+                InactiveReason::Ended
+            })
         } else {
             None
         };
@@ -172,10 +202,14 @@ impl Flags {
             return Some(ClaimRefusal::EventNotActive(Some(reason)));
         }
         if self.reward_limit_reached || self.event_limit_reached {
-            return Some(ClaimRefusal::AlreadyClaimed { event_limit: !self.reward_limit_reached });
+            return Some(ClaimRefusal::AlreadyClaimed {
+                event_limit: !self.reward_limit_reached,
+            });
         }
         if self.stock_gone || self.cap_reached {
-            return Some(ClaimRefusal::SoldOut { event_cap: !self.stock_gone });
+            return Some(ClaimRefusal::SoldOut {
+                event_cap: !self.stock_gone,
+            });
         }
         None
     }

@@ -99,7 +99,8 @@ impl ClaimRefusal {
                 "this reward was already claimed as often as allowed for the current period".to_owned()
             }
             Self::AlreadyClaimed { event_limit: true } => {
-                "you have taken as many of this event's rewards as it allows for the current period".to_owned()
+                "you have taken as many of this event's rewards as it allows for the current period"
+                    .to_owned()
             }
             Self::SoldOut { event_cap: false } => "the reward is sold out".to_owned(),
             Self::SoldOut { event_cap: true } => {

@@ -55,9 +55,16 @@ pub async fn claim_reward(db: &PgPool, request: ClaimRequest<'_>) -> sqlx::Resul
             Ok(Decision::Refused(refusal)) => return refuse(db, &attempt, refusal).await,
             Ok(Decision::Answered { claim_id }) => {
                 let outcome = stored_outcome(db, claim_id).await?;
-                return Ok(ClaimAnswer { outcome, replayed: true });
+                return Ok(ClaimAnswer {
+                    outcome,
+                    replayed: true,
+                });
             }
-            Ok(Decision::CheckCondition { kind, claimant, generation }) => {
+            Ok(Decision::CheckCondition {
+                kind,
+                claimant,
+                generation,
+            }) => {
                 match conditions::is_met(kind, db, &claimant).await {
                     // Claim again, allowed for this generation of the event;
                     // a newer generation (edited rules) is evaluated afresh.
@@ -89,7 +96,10 @@ pub async fn claim_reward(db: &PgPool, request: ClaimRequest<'_>) -> sqlx::Resul
 }
 
 fn fresh(outcome: ClaimOutcome) -> ClaimAnswer {
-    ClaimAnswer { outcome, replayed: false }
+    ClaimAnswer {
+        outcome,
+        replayed: false,
+    }
 }
 
 async fn refuse(db: &PgPool, attempt: &Attempt<'_>, refusal: ClaimRefusal) -> sqlx::Result<ClaimAnswer> {

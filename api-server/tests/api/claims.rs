@@ -21,8 +21,13 @@ async fn a_user_claims_a_reward_and_gets_201_with_the_claim() {
     assert_eq!(body["claim"]["eventId"], json!(event_id));
     assert_eq!(body["claim"]["eventGeneration"], 3);
     assert_eq!(body["claim"]["reward"]["id"], json!(reward_id));
-    assert!(body["claim"]["reward"]["name"].is_string() && body["claim"]["reward"]["displayName"].is_string());
-    assert_eq!(body["claim"]["reward"]["payload"], json!({"item": "gem", "count": 5}));
+    assert!(
+        body["claim"]["reward"]["name"].is_string() && body["claim"]["reward"]["displayName"].is_string()
+    );
+    assert_eq!(
+        body["claim"]["reward"]["payload"],
+        json!({"item": "gem", "count": 5})
+    );
     assert!(body["message"].is_string());
     let stored: (Uuid, i64) =
         sqlx::query_as("select user_id, event_generation from claims where status = 'success'")
@@ -301,7 +306,10 @@ async fn a_client_that_disconnects_mid_claim_gets_that_claim_on_retry_even_after
         if let Some(id) = row {
             break id;
         }
-        assert!(std::time::Instant::now() < deadline, "the abandoned claim never committed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the abandoned claim never committed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     for age_secs in [0.0, 600.0] {
@@ -313,7 +321,10 @@ async fn a_client_that_disconnects_mid_claim_gets_that_claim_on_retry_even_after
         let retry = claim(&app, &token, &reward_id.to_string(), Some("flaky-network")).await;
         assert_eq!(retry.status(), 201);
         assert_eq!(
-            retry.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()),
+            retry
+                .headers()
+                .get("idempotent-replayed")
+                .and_then(|v| v.to_str().ok()),
             Some("true")
         );
         let body: Value = retry.json().await.expect("json");
@@ -334,22 +345,35 @@ async fn claims_over_the_per_user_rate_limit_are_429_and_write_no_ledger_row() {
     let (user_id, token) = user_with_token(&app, Role::User).await;
     let (_, reward_id) = open_reward(&app, Some(0)).await;
     for _ in 0..3 {
-        assert_problem(claim(&app, &token, &reward_id.to_string(), None).await, 409, "SOLD_OUT").await;
+        assert_problem(
+            claim(&app, &token, &reward_id.to_string(), None).await,
+            409,
+            "SOLD_OUT",
+        )
+        .await;
     }
     let limited = claim(&app, &token, &reward_id.to_string(), None).await;
     assert!(limited.headers().get("retry-after").is_some());
     assert_problem(limited, 429, "RATE_LIMITED").await;
     let unknown = claim(&app, &token, &Uuid::new_v4().to_string(), None).await;
     assert_problem(unknown, 429, "RATE_LIMITED").await;
-    let (rows, attempts): (i64, i64) = sqlx::query_as(
-        "select count(*), coalesce(sum(attempts), 0)::bigint from claims where user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(&app.db)
-    .await
-    .expect("ledger");
-    assert_eq!((rows, attempts), (1, 3), "three refusals in one counted row, nothing for the 429s");
+    let (rows, attempts): (i64, i64) =
+        sqlx::query_as("select count(*), coalesce(sum(attempts), 0)::bigint from claims where user_id = $1")
+            .bind(user_id)
+            .fetch_one(&app.db)
+            .await
+            .expect("ledger");
+    assert_eq!(
+        (rows, attempts),
+        (1, 3),
+        "three refusals in one counted row, nothing for the 429s"
+    );
     // another user has a budget of their own
     let (_, other) = user_with_token(&app, Role::User).await;
-    assert_problem(claim(&app, &other, &reward_id.to_string(), None).await, 409, "SOLD_OUT").await;
+    assert_problem(
+        claim(&app, &other, &reward_id.to_string(), None).await,
+        409,
+        "SOLD_OUT",
+    )
+    .await;
 }

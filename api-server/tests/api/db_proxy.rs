@@ -32,7 +32,12 @@ impl DbProxy {
         let address = listener.local_addr().expect("proxy address");
         let up = Arc::new(watch::channel(true).0);
         let task = tokio::spawn(accept_loop(listener, upstream.clone(), Arc::clone(&up)));
-        Self { address, upstream, up, listening: Mutex::new(Some(task)) }
+        Self {
+            address,
+            upstream,
+            up,
+            listening: Mutex::new(Some(task)),
+        }
     }
 
     /// `database_url` pointed at the proxy instead of the server.
@@ -54,7 +59,9 @@ impl DbProxy {
     /// Listens and passes traffic again, on the same address.
     pub async fn restore(&self) {
         self.up.send_replace(true);
-        let listener = TcpListener::bind(self.address).await.expect("bind the proxy again");
+        let listener = TcpListener::bind(self.address)
+            .await
+            .expect("bind the proxy again");
         let task = tokio::spawn(accept_loop(listener, self.upstream.clone(), Arc::clone(&self.up)));
         *self.listening.lock().expect("lock") = Some(task);
     }

@@ -29,14 +29,23 @@ struct Seen {
 
 /// Claims over and over as a careful client does: a new key per claim,
 /// the same key again after a 503, until `stop` is set and its claim is in.
-async fn claim_until_stopped(app: Arc<TestApp>, token: String, reward_id: Uuid, seen: Arc<Seen>, stop: Arc<AtomicBool>) {
+async fn claim_until_stopped(
+    app: Arc<TestApp>,
+    token: String,
+    reward_id: Uuid,
+    seen: Arc<Seen>,
+    stop: Arc<AtomicBool>,
+) {
     let mut key = Uuid::new_v4().to_string();
     loop {
         let response = claim(&app, &token, &reward_id.to_string(), Some(&key)).await;
         match response.status().as_u16() {
             201 => {
                 let body: serde_json::Value = response.json().await.expect("json");
-                let id = body["claim"]["id"].as_str().and_then(|id| id.parse().ok()).expect("claim id");
+                let id = body["claim"]["id"]
+                    .as_str()
+                    .and_then(|id| id.parse().ok())
+                    .expect("claim id");
                 seen.granted.lock().expect("lock").insert(key, id);
                 if stop.load(Ordering::SeqCst) {
                     return;
@@ -44,11 +53,17 @@ async fn claim_until_stopped(app: Arc<TestApp>, token: String, reward_id: Uuid, 
                 key = Uuid::new_v4().to_string();
             }
             503 => {
-                assert!(response.headers().get("retry-after").is_some(), "503 without Retry-After");
+                assert!(
+                    response.headers().get("retry-after").is_some(),
+                    "503 without Retry-After"
+                );
                 seen.unavailable.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            other => panic!("unexpected {other}: {}", response.text().await.unwrap_or_default()),
+            other => panic!(
+                "unexpected {other}: {}",
+                response.text().await.unwrap_or_default()
+            ),
         }
     }
 }
@@ -56,7 +71,10 @@ async fn claim_until_stopped(app: Arc<TestApp>, token: String, reward_id: Uuid, 
 async fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
     let until = tokio::time::Instant::now() + deadline;
     while !done() {
-        assert!(tokio::time::Instant::now() < until, "timed out waiting until {what}");
+        assert!(
+            tokio::time::Instant::now() < until,
+            "timed out waiting until {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -97,17 +115,28 @@ async fn a_database_outage_under_load_answers_503_then_recovers_without_losing_o
     })
     .await;
     let listing = app.get_authed("/events", &browser).await;
-    assert_eq!(listing.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    assert_eq!(
+        listing.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
     assert_problem(listing, 503, "UNAVAILABLE").await;
-    let login = app.login_response("nobody@example.com", "whatever-password").await;
+    let login = app
+        .login_response("nobody@example.com", "whatever-password")
+        .await;
     assert_problem(login, 503, "UNAVAILABLE").await;
 
     proxy.restore().await;
     let before = granted();
-    wait_until("claims flow again", Duration::from_secs(30), || granted() >= before + 20).await;
+    wait_until("claims flow again", Duration::from_secs(30), || {
+        granted() >= before + 20
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
     for client in clients {
-        tokio::time::timeout(Duration::from_secs(30), client).await.expect("client stops").expect("client");
+        tokio::time::timeout(Duration::from_secs(30), client)
+            .await
+            .expect("client stops")
+            .expect("client");
     }
 
     let answered = seen.granted.lock().expect("lock").clone();
@@ -122,9 +151,18 @@ async fn a_database_outage_under_load_answers_503_then_recovers_without_losing_o
         .fetch_one(&app.db)
         .await
         .expect("claimed");
-    assert_eq!(usize::try_from(claimed).expect("count"), stored.len(), "stock counter matches the ledger");
-    let by_key: HashMap<String, Uuid> =
-        stored.iter().map(|(id, key)| (key.clone().expect("every claim had a key"), *id)).collect();
+    assert_eq!(
+        usize::try_from(claimed).expect("count"),
+        stored.len(),
+        "stock counter matches the ledger"
+    );
+    let by_key: HashMap<String, Uuid> = stored
+        .iter()
+        .map(|(id, key)| (key.clone().expect("every claim had a key"), *id))
+        .collect();
     assert_eq!(by_key.len(), stored.len(), "no key was granted twice");
-    assert_eq!(by_key, answered, "every granted claim was answered, with its own id, and nothing else was granted");
+    assert_eq!(
+        by_key, answered,
+        "every granted claim was answered, with its own id, and nothing else was granted"
+    );
 }

@@ -21,7 +21,12 @@ async fn staff_list_every_live_reward_with_quantity_claimed_and_remaining() {
         .expect("delete");
     assert_eq!(claim(&app, &user, &limited.to_string(), None).await.status(), 201);
     // a live reward row of a deleted Event is not live either
-    let deleted_event = NewEvent { deleted: true, ..NewEvent::default() }.insert(&app).await;
+    let deleted_event = NewEvent {
+        deleted: true,
+        ..NewEvent::default()
+    }
+    .insert(&app)
+    .await;
     let orphan = reward(&app, deleted_event, Some(10)).await;
 
     for role in [Role::Admin, Role::Operator, Role::Auditor] {

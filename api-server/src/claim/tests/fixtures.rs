@@ -152,6 +152,11 @@ pub async fn claim_with_key(
     reward_id: Uuid,
     key: Option<&str>,
 ) -> sqlx::Result<ClaimAnswer> {
-    let request = ClaimRequest { user_id, reward_id, key, key_ttl: Duration::from_secs(24 * 3600) };
+    let request = ClaimRequest {
+        user_id,
+        reward_id,
+        key,
+        key_ttl: Duration::from_secs(24 * 3600),
+    };
     claim_reward(db, request).await
 }

@@ -35,14 +35,20 @@ async fn a_retry_with_the_same_key_answers_the_first_claim_and_never_grants_agai
     let event_id = EventRow::default().insert(&db.pool).await;
     let reward_id = reward(&db.pool, event_id, None, 3).await;
 
-    let first = claim_with_key(&db.pool, user_id, reward_id, Some("k-1")).await.expect("claim");
+    let first = claim_with_key(&db.pool, user_id, reward_id, Some("k-1"))
+        .await
+        .expect("claim");
     assert!(!first.replayed);
-    let retry = claim_with_key(&db.pool, user_id, reward_id, Some("k-1")).await.expect("retry");
+    let retry = claim_with_key(&db.pool, user_id, reward_id, Some("k-1"))
+        .await
+        .expect("retry");
     assert!(retry.replayed);
     assert_eq!(retry.outcome, first.outcome, "the same claim, payload and all");
     assert_eq!(successes(&db.pool, user_id).await, vec![claim_id(&first.outcome)]);
     // a new key is a new claim (perUserLimit 3)
-    let second = claim_with_key(&db.pool, user_id, reward_id, Some("k-2")).await.expect("claim");
+    let second = claim_with_key(&db.pool, user_id, reward_id, Some("k-2"))
+        .await
+        .expect("claim");
     assert_ne!(claim_id(&second.outcome), claim_id(&first.outcome));
 }
 
@@ -74,10 +80,15 @@ async fn a_claim_abandoned_mid_flight_is_answered_to_the_retry_even_after_minute
         if let [id] = successes(&db.pool, user_id).await[..] {
             break id;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the abandoned claim never committed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the abandoned claim never committed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let retry = claim_with_key(&db.pool, user_id, reward_id, Some("dropped")).await.expect("retry");
+    let retry = claim_with_key(&db.pool, user_id, reward_id, Some("dropped"))
+        .await
+        .expect("retry");
     assert!(retry.replayed);
     assert_eq!(claim_id(&retry.outcome), committed);
 
@@ -86,9 +97,15 @@ async fn a_claim_abandoned_mid_flight_is_answered_to_the_retry_even_after_minute
         .execute(&db.pool)
         .await
         .expect("age the key");
-    let later = claim_with_key(&db.pool, user_id, reward_id, Some("dropped")).await.expect("retry");
+    let later = claim_with_key(&db.pool, user_id, reward_id, Some("dropped"))
+        .await
+        .expect("retry");
     assert_eq!(claim_id(&later.outcome), committed);
-    assert_eq!(successes(&db.pool, user_id).await, vec![committed], "one ledger row");
+    assert_eq!(
+        successes(&db.pool, user_id).await,
+        vec![committed],
+        "one ledger row"
+    );
 }
 
 #[tokio::test]
@@ -120,17 +137,34 @@ async fn a_refusal_is_answered_again_and_a_key_for_another_reward_is_refused() {
     let sold_out = reward(&db.pool, event_id, Some(0), 1).await;
     let other = reward(&db.pool, event_id, None, 1).await;
 
-    let first = claim_with_key(&db.pool, user_id, sold_out, Some("k")).await.expect("claim");
-    assert_eq!(first.outcome, ClaimOutcome::Refused(ClaimRefusal::SoldOut { event_cap: false }));
-    let retry = claim_with_key(&db.pool, user_id, sold_out, Some("k")).await.expect("retry");
+    let first = claim_with_key(&db.pool, user_id, sold_out, Some("k"))
+        .await
+        .expect("claim");
+    assert_eq!(
+        first.outcome,
+        ClaimOutcome::Refused(ClaimRefusal::SoldOut { event_cap: false })
+    );
+    let retry = claim_with_key(&db.pool, user_id, sold_out, Some("k"))
+        .await
+        .expect("retry");
     assert!(retry.replayed);
     assert_eq!(retry.outcome, first.outcome);
-    let reused = claim_with_key(&db.pool, user_id, other, Some("k")).await.expect("claim");
-    assert_eq!(reused.outcome, ClaimOutcome::Refused(ClaimRefusal::IdempotencyKeyReused));
-    assert!(successes(&db.pool, user_id).await.is_empty(), "a reused key claims nothing");
+    let reused = claim_with_key(&db.pool, user_id, other, Some("k"))
+        .await
+        .expect("claim");
+    assert_eq!(
+        reused.outcome,
+        ClaimOutcome::Refused(ClaimRefusal::IdempotencyKeyReused)
+    );
+    assert!(
+        successes(&db.pool, user_id).await.is_empty(),
+        "a reused key claims nothing"
+    );
     // the same key string of another user is that user's own key
     let stranger = user(&db.pool).await;
-    let theirs = claim_with_key(&db.pool, stranger, other, Some("k")).await.expect("claim");
+    let theirs = claim_with_key(&db.pool, stranger, other, Some("k"))
+        .await
+        .expect("claim");
     assert!(matches!(theirs.outcome, ClaimOutcome::Granted(_)) && !theirs.replayed);
 }
 
@@ -140,16 +174,26 @@ async fn expired_keys_are_forgotten_in_batches_and_may_be_used_again() {
     let user_id = user(&db.pool).await;
     let event_id = EventRow::default().insert(&db.pool).await;
     let reward_id = reward(&db.pool, event_id, None, 2).await;
-    let first = claim_with_key(&db.pool, user_id, reward_id, Some("old")).await.expect("claim");
+    let first = claim_with_key(&db.pool, user_id, reward_id, Some("old"))
+        .await
+        .expect("claim");
     sqlx::query!("update claim_idempotency_keys set created_at = now() - interval '25 hours'")
         .execute(&db.pool)
         .await
         .expect("age the key");
 
-    let forgotten = forget_expired_keys(&db.pool, Duration::from_secs(24 * 3600)).await.expect("cleanup");
+    let forgotten = forget_expired_keys(&db.pool, Duration::from_secs(24 * 3600))
+        .await
+        .expect("cleanup");
     assert_eq!(forgotten, 1);
-    let again = claim_with_key(&db.pool, user_id, reward_id, Some("old")).await.expect("claim");
+    let again = claim_with_key(&db.pool, user_id, reward_id, Some("old"))
+        .await
+        .expect("claim");
     assert!(!again.replayed);
     assert_ne!(claim_id(&again.outcome), claim_id(&first.outcome));
-    assert_eq!(successes(&db.pool, user_id).await.len(), 2, "the ledger keeps both claims");
+    assert_eq!(
+        successes(&db.pool, user_id).await.len(),
+        2,
+        "the ledger keeps both claims"
+    );
 }

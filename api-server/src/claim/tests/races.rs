@@ -3,8 +3,8 @@
 use futures::future::join_all;
 use liveops_testkit::TestDb;
 
-use super::fixtures::{EventRow, reward, user};
 use super::fixtures::claim;
+use super::fixtures::{EventRow, reward, user};
 use crate::claim::{ClaimOutcome, ClaimRefusal};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -32,12 +32,7 @@ async fn a_hundred_users_against_a_stock_of_ten_get_exactly_ten() {
         .count();
     let sold_out = outcomes
         .iter()
-        .filter(|o| {
-            matches!(
-                o,
-                ClaimOutcome::Refused(ClaimRefusal::SoldOut { .. })
-            )
-        })
+        .filter(|o| matches!(o, ClaimOutcome::Refused(ClaimRefusal::SoldOut { .. })))
         .count();
     assert_eq!((granted, sold_out), (10, 90));
     let row = sqlx::query!(

@@ -22,9 +22,7 @@ async fn a_claim_is_granted_once_with_counters_generation_and_a_cloudevents_outb
     let event_id = EventRow::default().insert(&db.pool).await;
     let reward_id = reward(&db.pool, event_id, Some(5), 1).await;
 
-    let outcome = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
+    let outcome = claim(&db.pool, user_id, reward_id).await.expect("claim");
     let ClaimOutcome::Granted(granted) = outcome else {
         panic!("expected a grant, got {outcome:?}");
     };
@@ -62,10 +60,11 @@ async fn a_claim_is_granted_once_with_counters_generation_and_a_cloudevents_outb
     assert_eq!(payload["data"]["userId"], json!(user_id));
     assert_eq!(payload["data"]["rewardId"], json!(reward_id));
 
-    let again = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim again");
-    assert_eq!(refusal(&again), Some(ClaimRefusal::AlreadyClaimed { event_limit: false }));
+    let again = claim(&db.pool, user_id, reward_id).await.expect("claim again");
+    assert_eq!(
+        refusal(&again),
+        Some(ClaimRefusal::AlreadyClaimed { event_limit: false })
+    );
     assert_eq!(
         claims_of(&db.pool, user_id).await,
         vec![
@@ -128,10 +127,11 @@ async fn closed_events_are_refused_with_the_reason_and_recorded() {
     for (event, reason) in &cases {
         let event_id = event.insert(&db.pool).await;
         let reward_id = reward(&db.pool, event_id, None, 1).await;
-        let outcome = claim(&db.pool, user_id, reward_id)
-            .await
-            .expect("claim");
-        assert_eq!(refusal(&outcome), Some(ClaimRefusal::EventNotActive(Some(*reason))));
+        let outcome = claim(&db.pool, user_id, reward_id).await.expect("claim");
+        assert_eq!(
+            refusal(&outcome),
+            Some(ClaimRefusal::EventNotActive(Some(*reason)))
+        );
     }
     let recorded = claims_of(&db.pool, user_id).await;
     assert_eq!(recorded.len(), cases.len());
@@ -154,9 +154,7 @@ async fn an_event_that_started_a_moment_ago_is_open() {
     .insert(&db.pool)
     .await;
     let reward_id = reward(&db.pool, event_id, None, 1).await;
-    let outcome = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
+    let outcome = claim(&db.pool, user_id, reward_id).await.expect("claim");
     assert!(matches!(outcome, ClaimOutcome::Granted(_)), "{outcome:?}");
 }
 
@@ -166,7 +164,11 @@ async fn an_unknown_reward_is_refused_and_not_recorded() {
     let user_id = user(&db.pool).await;
     let outcome = claim(&db.pool, user_id, Uuid::new_v4()).await.expect("claim");
     assert_eq!(refusal(&outcome), Some(ClaimRefusal::RewardNotFound));
-    assert_eq!(claims_of(&db.pool, user_id).await, vec![], "random ids write no ledger rows");
+    assert_eq!(
+        claims_of(&db.pool, user_id).await,
+        vec![],
+        "random ids write no ledger rows"
+    );
 }
 
 #[tokio::test]
@@ -222,19 +224,17 @@ async fn per_user_limit_grants_that_many_slots() {
     let reward_id = reward(&db.pool, event_id, None, 3).await;
     let mut slots = Vec::new();
     for _ in 0..3 {
-        match claim(&db.pool, user_id, reward_id)
-            .await
-            .expect("claim")
-        {
+        match claim(&db.pool, user_id, reward_id).await.expect("claim") {
             ClaimOutcome::Granted(granted) => slots.push(granted.slot),
             other => panic!("expected a grant, got {other:?}"),
         }
     }
     assert_eq!(slots, vec![1, 2, 3]);
-    let fourth = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
-    assert_eq!(refusal(&fourth), Some(ClaimRefusal::AlreadyClaimed { event_limit: false }));
+    let fourth = claim(&db.pool, user_id, reward_id).await.expect("claim");
+    assert_eq!(
+        refusal(&fourth),
+        Some(ClaimRefusal::AlreadyClaimed { event_limit: false })
+    );
 }
 
 #[tokio::test]
@@ -267,20 +267,18 @@ async fn daily_claims_are_one_per_local_day_in_the_event_zone() {
             .fetch_one(&db.pool)
             .await
             .expect("today in Seoul");
-    match claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim")
-    {
+    match claim(&db.pool, user_id, reward_id).await.expect("claim") {
         // a claim across local midnight would read tomorrow's date; both are local dates
         ClaimOutcome::Granted(granted) => {
             assert!(granted.period_key >= today, "{} vs {today}", granted.period_key)
         }
         other => panic!("expected a grant, got {other:?}"),
     }
-    let second = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
-    assert_eq!(refusal(&second), Some(ClaimRefusal::AlreadyClaimed { event_limit: false }));
+    let second = claim(&db.pool, user_id, reward_id).await.expect("claim");
+    assert_eq!(
+        refusal(&second),
+        Some(ClaimRefusal::AlreadyClaimed { event_limit: false })
+    );
 }
 
 #[tokio::test]
@@ -294,10 +292,7 @@ async fn weekly_period_keys_are_iso_weeks() {
     .insert(&db.pool)
     .await;
     let reward_id = reward(&db.pool, event_id, None, 1).await;
-    let ClaimOutcome::Granted(granted) = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim")
-    else {
+    let ClaimOutcome::Granted(granted) = claim(&db.pool, user_id, reward_id).await.expect("claim") else {
         panic!("expected a grant");
     };
     let (year, week) = granted.period_key.split_once("-W").expect("YYYY-Www");
@@ -320,9 +315,7 @@ async fn a_condition_is_evaluated_and_refuses_until_met() {
     .insert(&db.pool)
     .await;
     let reward_id = reward(&db.pool, event_id, None, 1).await;
-    let refused = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
+    let refused = claim(&db.pool, user_id, reward_id).await.expect("claim");
     assert_eq!(refusal(&refused), Some(ClaimRefusal::ConditionNotMet));
 
     let now = sqlx::query_scalar!(r#"select now() as "now!""#)
@@ -330,9 +323,7 @@ async fn a_condition_is_evaluated_and_refuses_until_met() {
         .await
         .expect("now");
     login(&db.pool, user_id, now).await;
-    let granted = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
+    let granted = claim(&db.pool, user_id, reward_id).await.expect("claim");
     assert!(matches!(granted, ClaimOutcome::Granted(_)), "{granted:?}");
     assert_eq!(
         claims_of(&db.pool, user_id).await,
@@ -354,9 +345,7 @@ async fn an_unparseable_condition_makes_the_event_invalid_not_a_server_error() {
     .insert(&db.pool)
     .await;
     let reward_id = reward(&db.pool, event_id, None, 1).await;
-    let outcome = claim(&db.pool, user_id, reward_id)
-        .await
-        .expect("claim");
+    let outcome = claim(&db.pool, user_id, reward_id).await.expect("claim");
     assert_eq!(
         refusal(&outcome),
         Some(ClaimRefusal::EventNotActive(Some(InactiveReason::Invalid)))
