@@ -2,9 +2,9 @@
 //! touched, dangling rewards, soft deletes.
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use liveops_domain::crd::{ClaimPolicy, EventPhase, EventRef, EventSpec, RewardSpec};
 use liveops_testkit::TestDb;
+use uuid::Uuid;
 
 use super::*;
 
@@ -14,7 +14,7 @@ fn at(rfc3339: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn event_spec() -> EventSpec {
+pub(super) fn event_spec() -> EventSpec {
     EventSpec {
         display_name: "Week".into(),
         description: "d".into(),
@@ -28,7 +28,7 @@ fn event_spec() -> EventSpec {
     }
 }
 
-fn reward_spec(quantity: Option<i32>) -> RewardSpec {
+pub(super) fn reward_spec(quantity: Option<i32>) -> RewardSpec {
     RewardSpec {
         event_ref: EventRef { name: "week".into() },
         display_name: "Gold".into(),
@@ -39,10 +39,9 @@ fn reward_spec(quantity: Option<i32>) -> RewardSpec {
     }
 }
 
-async fn put_event(db: &PgPool, spec: &EventSpec, phase: EventPhase, generation: i64) -> Uuid {
-    let id = manifest_id(Kind::Event, "default", "week");
+pub(super) async fn put_event(db: &PgPool, spec: &EventSpec, phase: EventPhase, generation: i64) -> Uuid {
+    let id = definition_id(Kind::Event, "default", "week");
     let row = EventRow {
-        id,
         namespace: "default",
         name: "week",
         spec,
@@ -53,9 +52,8 @@ async fn put_event(db: &PgPool, spec: &EventSpec, phase: EventPhase, generation:
     id
 }
 
-async fn put_reward(db: &PgPool, spec: &RewardSpec) -> RewardProjection {
+pub(super) async fn put_reward(db: &PgPool, spec: &RewardSpec) -> RewardProjection {
     let row = RewardRow {
-        id: manifest_id(Kind::Reward, "default", "gold"),
         namespace: "default",
         name: "gold",
         spec,
@@ -65,18 +63,13 @@ async fn put_reward(db: &PgPool, spec: &RewardSpec) -> RewardProjection {
 }
 
 #[test]
-fn ids_prefer_the_uid_and_are_stable_per_kind_otherwise() {
-    let mut meta = ObjectMeta {
-        name: Some("week".into()),
-        ..ObjectMeta::default()
-    };
-    let derived = object_id(Kind::Event, &meta).expect("id");
-    assert_eq!(derived, manifest_id(Kind::Event, "default", "week"));
-    assert_ne!(derived, manifest_id(Kind::Reward, "default", "week"));
-    assert_ne!(derived, manifest_id(Kind::Event, "other", "week"));
-    let uid = Uuid::new_v4();
-    meta.uid = Some(uid.to_string());
-    assert_eq!(object_id(Kind::Event, &meta).expect("id"), uid);
+fn new_row_ids_are_stable_per_kind_namespace_and_name() {
+    let id = definition_id(Kind::Event, "default", "week");
+    assert_eq!(id, definition_id(Kind::Event, "default", "week"));
+    assert_ne!(id, definition_id(Kind::Reward, "default", "week"));
+    assert_ne!(id, definition_id(Kind::Event, "other", "week"));
+    // The formula manifests mode has always used, so its rows keep their ids.
+    assert_eq!(id.to_string(), "4025cfcb-ccfc-5a12-80db-98c646af93ce");
 }
 
 #[tokio::test]
@@ -115,7 +108,7 @@ async fn event_upsert_writes_the_spec_and_is_idempotent() {
 async fn editing_quantity_never_resets_claimed() {
     let db = TestDb::new().await;
     put_event(&db.pool, &event_spec(), EventPhase::Active, 1).await;
-    let reward_id = manifest_id(Kind::Reward, "default", "gold");
+    let reward_id = definition_id(Kind::Reward, "default", "gold");
     assert_eq!(
         put_reward(&db.pool, &reward_spec(Some(100))).await,
         RewardProjection::Projected {
@@ -163,16 +156,18 @@ async fn soft_deletes_keep_rows_and_a_reapply_revives_them() {
     let db = TestDb::new().await;
     let event_id = put_event(&db.pool, &event_spec(), EventPhase::Active, 1).await;
     put_reward(&db.pool, &reward_spec(Some(3))).await;
-    let reward_id = manifest_id(Kind::Reward, "default", "gold");
+    let reward_id = definition_id(Kind::Reward, "default", "gold");
     sqlx::query!("update rewards set claimed = 2 where id = $1", reward_id)
         .execute(&db.pool)
         .await
         .expect("claim");
 
-    soft_delete_reward(&db.pool, reward_id)
+    soft_delete_reward(&db.pool, "default", "gold")
         .await
         .expect("delete reward");
-    soft_delete_event(&db.pool, event_id).await.expect("delete event");
+    soft_delete_event(&db.pool, "default", "week")
+        .await
+        .expect("delete event");
     let gone = sqlx::query!(
         "select (select deleted_at is not null from events where id = $1) as \"event_gone!\",
                 (select deleted_at is not null from rewards where id = $2) as \"reward_gone!\",
@@ -185,7 +180,12 @@ async fn soft_deletes_keep_rows_and_a_reapply_revives_them() {
     .expect("rows");
     assert!(gone.event_gone && gone.reward_gone);
     assert_eq!(gone.claimed, 2, "history stays");
-    assert_eq!(event_claims_total(&db.pool, event_id).await.expect("read"), None);
+    assert_eq!(
+        event_claims_total(&db.pool, "default", "week")
+            .await
+            .expect("read"),
+        None
+    );
     assert_eq!(
         put_reward(&db.pool, &reward_spec(Some(3))).await,
         RewardProjection::EventNotFound
@@ -202,33 +202,12 @@ async fn soft_deletes_keep_rows_and_a_reapply_revives_them() {
 }
 
 #[tokio::test]
-async fn a_recreated_object_with_a_new_uid_retires_the_old_row() {
-    let db = TestDb::new().await;
-    let spec = event_spec();
-    let (old, new) = (Uuid::new_v4(), Uuid::new_v4());
-    for id in [old, new] {
-        let row = EventRow {
-            id,
-            namespace: "default",
-            name: "week",
-            spec: &spec,
-            phase: EventPhase::Active,
-            generation: 1,
-        };
-        upsert_event(&db.pool, row).await.expect("upsert");
-    }
-    let live = sqlx::query_scalar!("select id from events where deleted_at is null")
-        .fetch_all(&db.pool)
-        .await
-        .expect("rows");
-    assert_eq!(live, vec![new]);
-}
-
-#[tokio::test]
 async fn an_invalid_spec_suspends_the_existing_row() {
     let db = TestDb::new().await;
     let id = put_event(&db.pool, &event_spec(), EventPhase::Active, 1).await;
-    mark_event_invalid(&db.pool, id, 2).await.expect("mark invalid");
+    mark_event_invalid(&db.pool, "default", "week", 2)
+        .await
+        .expect("mark invalid");
     let row = sqlx::query!(
         "select phase::text as phase, suspended, generation from events where id = $1",
         id
@@ -241,7 +220,7 @@ async fn an_invalid_spec_suspends_the_existing_row() {
         (Some("Invalid"), true, 2)
     );
     // An invalid event that never had a row gets none.
-    mark_event_invalid(&db.pool, Uuid::new_v4(), 1)
+    mark_event_invalid(&db.pool, "default", "never", 1)
         .await
         .expect("no-op");
     let rows = sqlx::query_scalar!("select count(*) from events")

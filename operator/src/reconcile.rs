@@ -24,8 +24,8 @@ use liveops_domain::crd::{
 use sqlx::PgPool;
 
 use crate::{
-    error::{Error, Result},
-    projection::{self, EventRow, Kind, RewardProjection, RewardRow},
+    error::Result,
+    projection::{self, EventRow, RewardProjection, RewardRow},
     schedule::schedule_at,
 };
 
@@ -43,6 +43,8 @@ pub struct EventOutcome {
     pub status: EventStatus,
     /// Why the spec is invalid (empty when valid): for Kubernetes Events and logs.
     pub problems: Vec<SpecProblem>,
+    /// The spec took effect: its row was written from it.
+    pub projected: bool,
     /// The phase before (from the current status) and after, when it changed.
     pub phase_change: Option<(Option<EventPhase>, EventPhase)>,
     /// When to reconcile again: exactly the next phase boundary; `None` when
@@ -57,6 +59,8 @@ pub struct RewardOutcome {
     pub status: RewardStatus,
     /// Why the spec is invalid or the row was not written (empty when Ready).
     pub problems: Vec<SpecProblem>,
+    /// The spec took effect: its row was written from it.
+    pub projected: bool,
 }
 
 fn generation_of(meta_generation: Option<i64>) -> i64 {
@@ -64,7 +68,8 @@ fn generation_of(meta_generation: Option<i64>) -> i64 {
     meta_generation.unwrap_or(1)
 }
 
-fn ready(
+/// The `Ready` condition with these values.
+pub(crate) fn ready(
     status: ConditionStatus,
     reason: &str,
     message: String,
@@ -81,7 +86,8 @@ fn ready(
     }
 }
 
-fn joined(problems: &[SpecProblem]) -> String {
+/// Problems as one condition message.
+pub(crate) fn joined(problems: &[SpecProblem]) -> String {
     problems
         .iter()
         .map(ToString::to_string)
@@ -92,19 +98,12 @@ fn joined(problems: &[SpecProblem]) -> String {
 /// Projects an Event into `events` with its phase at `now`, and computes
 /// its status and next requeue instant.
 pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> Result<EventOutcome> {
-    let id = projection::object_id(Kind::Event, &event.metadata)?;
-    let name = event
-        .metadata
-        .name
-        .as_deref()
-        .ok_or(Error::MissingMetadata("name"))?;
-    let namespace = projection::namespace_of(&event.metadata);
+    let (namespace, name) = projection::definition_key(&event.metadata)?;
     let generation = generation_of(event.metadata.generation);
     let schedule = schedule_at(&event.spec, now);
 
     let claims_total = if schedule.problems.is_empty() {
         let row = EventRow {
-            id,
             namespace,
             name,
             spec: &event.spec,
@@ -113,8 +112,8 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
         };
         Some(projection::upsert_event(db, row).await?)
     } else {
-        projection::mark_event_invalid(db, id, generation).await?;
-        projection::event_claims_total(db, id).await?
+        projection::mark_event_invalid(db, namespace, name, generation).await?;
+        projection::event_claims_total(db, namespace, name).await?
     };
 
     let current = event.status.clone().unwrap_or_default();
@@ -146,6 +145,7 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
     };
     let phase_change = (current.phase != Some(schedule.phase)).then_some((current.phase, schedule.phase));
     Ok(EventOutcome {
+        projected: schedule.problems.is_empty(),
         status,
         problems: schedule.problems,
         phase_change,
@@ -156,13 +156,7 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
 /// Projects a Reward into `rewards` (unless its Event has no live row) and
 /// computes its status from the counters the claim transaction keeps.
 pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) -> Result<RewardOutcome> {
-    let id = projection::object_id(Kind::Reward, &reward.metadata)?;
-    let name = reward
-        .metadata
-        .name
-        .as_deref()
-        .ok_or(Error::MissingMetadata("name"))?;
-    let namespace = projection::namespace_of(&reward.metadata);
+    let (namespace, name) = projection::definition_key(&reward.metadata)?;
     let generation = generation_of(reward.metadata.generation);
     let current = reward.status.clone().unwrap_or_default();
     let mut conditions = current.conditions.clone();
@@ -170,7 +164,6 @@ pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) 
     let problems = reward_spec_problems(&reward.spec);
     let projected = if problems.is_empty() {
         let row = RewardRow {
-            id,
             namespace,
             name,
             spec: &reward.spec,
@@ -180,6 +173,7 @@ pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) 
     } else {
         None
     };
+    let written = matches!(projected, Some(RewardProjection::Projected { .. }));
     let (claimed, remaining, problems) = match projected {
         Some(RewardProjection::Projected { claimed, quantity }) => {
             let message = format!("projected under Event {}", reward.spec.event_ref.name);
@@ -198,6 +192,28 @@ pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) 
             let condition = ready(
                 ConditionStatus::False,
                 "EventNotFound",
+                problem.to_string(),
+                generation,
+                now,
+            );
+            set_condition(&mut conditions, condition);
+            (current.claimed, current.remaining, vec![problem])
+        }
+        Some(RewardProjection::EventRefChanged { event }) => {
+            // Re-created under the same name with another eventRef: the
+            // ledger stays with its event (DESIGN.md, "Claims: integrity on
+            // every path"), as the CEL rule keeps an edit from moving it.
+            let problem = SpecProblem {
+                field: "spec.eventRef.name".to_owned(),
+                message: format!(
+                    "Reward {namespace}/{name} belongs to Event {event} (its claims and stock stay there), \
+                     so eventRef cannot become {}: give a reward for another event a new name",
+                    reward.spec.event_ref.name
+                ),
+            };
+            let condition = ready(
+                ConditionStatus::False,
+                "EventRefChanged",
                 problem.to_string(),
                 generation,
                 now,
@@ -224,19 +240,23 @@ pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) 
         observed_generation: Some(generation),
     };
     tracing::trace!(reward = %reward.name_any(), ?status, "reward reconciled");
-    Ok(RewardOutcome { status, problems })
+    Ok(RewardOutcome {
+        status,
+        problems,
+        projected: written,
+    })
 }
 
 /// Soft-deletes an Event's row on deletion (claims history stays).
 pub async fn cleanup_event(db: &PgPool, event: &Event) -> Result<()> {
-    let id = projection::object_id(Kind::Event, &event.metadata)?;
-    projection::soft_delete_event(db, id).await
+    let (namespace, name) = projection::definition_key(&event.metadata)?;
+    projection::soft_delete_event(db, namespace, name).await
 }
 
 /// Soft-deletes a Reward's row on deletion (claims history stays).
 pub async fn cleanup_reward(db: &PgPool, reward: &Reward) -> Result<()> {
-    let id = projection::object_id(Kind::Reward, &reward.metadata)?;
-    projection::soft_delete_reward(db, id).await
+    let (namespace, name) = projection::definition_key(&reward.metadata)?;
+    projection::soft_delete_reward(db, namespace, name).await
 }
 
 #[cfg(test)]

@@ -147,6 +147,16 @@ fn max_claims_is_at_least_one() {
 }
 
 #[test]
+fn max_rewards_per_user_is_at_least_one() {
+    accepted(&event(week(json!({"claimPolicy": {"maxRewardsPerUser": 1}})))).expect("1 is allowed");
+    accepted(&event(week(json!({"claimPolicy": {"frequency": "Daily"}})))).expect("absent = no limit");
+    rejected_with(
+        &event(week(json!({"claimPolicy": {"maxRewardsPerUser": 0}}))),
+        "maxRewardsPerUser must be at least 1",
+    );
+}
+
+#[test]
 fn time_zone_looks_like_an_iana_name() {
     for zone in ["UTC", "Asia/Seoul", "America/Argentina/Buenos_Aires", "Etc/GMT+9"] {
         accepted(&event(week(json!({"timeZone": zone})))).unwrap_or_else(|e| panic!("{zone}: {e:?}"));

@@ -88,7 +88,8 @@ pub struct EventSpec {
             .reason(Reason::FieldValueInvalid),
     )]
     pub condition: Option<ConditionSpec>,
-    /// How often one user may claim each reward of this event.
+    /// How often one user may claim each reward of this event, and how many
+    /// distinct rewards of it.
     #[serde(default)]
     pub claim_policy: ClaimPolicy,
     /// Pause claims without deleting the event.
@@ -106,14 +107,21 @@ fn default_time_zone() -> String {
     "UTC".to_owned()
 }
 
-/// How often one user may claim.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+/// How often one user may claim, and how many of the event's rewards.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClaimPolicy {
     /// `Once` for the whole event (default), `Daily` (per local day) or
     /// `Weekly` (per ISO week, local time).
     #[serde(default)]
     pub frequency: ClaimFrequency,
+    /// Distinct rewards of this event one user may take per claim period
+    /// (absent = no event-wide limit); at least 1. Each reward's own
+    /// perUserLimit still limits how often that reward is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1").message("maxRewardsPerUser must be at least 1"))]
+    #[schemars(range(min = 1))]
+    pub max_rewards_per_user: Option<i32>,
 }
 
 /// Observed state of an Event, written by the operator.

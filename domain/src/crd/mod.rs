@@ -5,12 +5,14 @@
 //! (`x-kubernetes-validations`) are the schema-side validation described in
 //! DESIGN.md, "Custom resources". The operator re-checks a spec with
 //! [`validation::event_spec_problems`], because in manifests mode no API
-//! server enforces the schema.
+//! server enforces the schema, and mirrors the transition rules in
+//! [`transition`].
 
 pub mod event;
 pub mod phase;
 pub mod reward;
 pub mod status_condition;
+pub mod transition;
 pub mod validation;
 
 #[cfg(test)]

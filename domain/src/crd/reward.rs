@@ -42,7 +42,9 @@ pub struct RewardSpec {
     #[x_kube(validation = Rule::new("self >= 0").message("quantity must not be negative"))]
     #[schemars(range(min = 0))]
     pub quantity: Option<i32>,
-    /// How many times one user may claim this reward per claim period.
+    /// How many times one user may claim this reward per claim period: it
+    /// counts claims of this reward only (per period); the Event's
+    /// claimPolicy.maxRewardsPerUser limits distinct rewards across the event.
     #[serde(default = "default_per_user_limit")]
     #[x_kube(validation = Rule::new("self >= 1").message("perUserLimit must be at least 1"))]
     #[schemars(range(min = 1))]

@@ -63,6 +63,12 @@ pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
     if spec.max_claims.is_some_and(|max| max < 1) {
         problems.push(problem("spec.maxClaims", "maxClaims must be at least 1"));
     }
+    if spec.claim_policy.max_rewards_per_user.is_some_and(|max| max < 1) {
+        problems.push(problem(
+            "spec.claimPolicy.maxRewardsPerUser",
+            "maxRewardsPerUser must be at least 1",
+        ));
+    }
     let kind = spec.condition.clone().unwrap_or_default().kind();
     match kind {
         Err(ConditionError::SeveralKinds(n)) => problems.push(problem(

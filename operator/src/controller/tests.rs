@@ -20,6 +20,7 @@ use super::{
     mock_api::{Scenario, Step, context, finished},
     reconcile_event, reconcile_reward,
 };
+use crate::projection::{Kind, definition_id};
 
 const NS: &str = "testns";
 const EVENTS: &str = "/apis/liveops.dev/v1alpha1/namespaces/testns/events";
@@ -92,8 +93,14 @@ fn json_of<T: serde::Serialize>(object: &T) -> Value {
     serde_json::to_value(object).expect("serialise")
 }
 
-fn uid_of<K: Resource>(object: &K) -> Uuid {
-    Uuid::parse_str(object.meta().uid.as_deref().expect("uid")).expect("uuid uid")
+/// The id the projection gives the object's new row: derived from
+/// namespace/name, never from the uid (so a re-created object keeps it).
+fn row_id_of<K: Resource<DynamicType = ()>>(object: &K) -> Uuid {
+    let kind = match K::kind(&()).as_ref() {
+        "Event" => Kind::Event,
+        _ => Kind::Reward,
+    };
+    definition_id(kind, NS, object.meta().name.as_deref().expect("name"))
 }
 
 async fn event_row_phase(db: &sqlx::PgPool, id: Uuid) -> Option<EventPhase> {

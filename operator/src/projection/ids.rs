@@ -1,5 +1,5 @@
-//! Row ids of projected objects: the uid in a cluster, a UUIDv5 of
-//! `namespace/name` per kind in manifests mode.
+//! Identity of projected definitions: `(kind, namespace, name)`, never the
+//! object uid, and the id a new row gets from it.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use uuid::Uuid;
@@ -28,19 +28,25 @@ pub fn namespace_of(meta: &ObjectMeta) -> &str {
     meta.namespace.as_deref().unwrap_or("default")
 }
 
-/// The row id of an object: its uid when it has one (cluster), otherwise a
-/// UUIDv5 of `namespace/name` in a per-kind namespace (manifests mode), so a
-/// manifests file keeps its row across restarts.
-pub fn object_id(kind: Kind, meta: &ObjectMeta) -> Result<Uuid> {
-    if let Some(uid) = meta.uid.as_deref().and_then(|uid| Uuid::parse_str(uid).ok()) {
-        return Ok(uid);
-    }
+/// `(namespace, name)` of an object: the key of its row in `events` or
+/// `rewards` (unique since migrations/0022), in a cluster and in manifests
+/// mode alike.
+pub fn definition_key(meta: &ObjectMeta) -> Result<(&str, &str)> {
     let name = meta.name.as_deref().ok_or(Error::MissingMetadata("name"))?;
-    Ok(manifest_id(kind, namespace_of(meta), name))
+    Ok((namespace_of(meta), name))
 }
 
-/// The stable id manifests mode gives `namespace/name` of `kind`.
-pub fn manifest_id(kind: Kind, namespace: &str, name: &str) -> Uuid {
+/// The id a *new* row of `namespace/name` of `kind` gets: a UUIDv5 of the
+/// three, in both modes.
+///
+/// Rows are found by `(namespace, name)`, and an existing row keeps the id
+/// it has (rows created before migrations/0022 carry the object uid), so
+/// this id only matters the first time a name is seen. It is derived rather
+/// than taken from the uid so that it is the same whichever mode or
+/// incarnation creates the row: a re-created object (`kubectl replace
+/// --force`, a reinstall) gets a new uid but must keep its row, and API
+/// clients hold these ids.
+pub fn definition_id(kind: Kind, namespace: &str, name: &str) -> Uuid {
     let kind_space = Uuid::new_v5(
         &Uuid::NAMESPACE_URL,
         format!("https://liveops.dev/{}", kind.as_str()).as_bytes(),

@@ -137,4 +137,6 @@ mod claims;
 #[cfg(test)]
 mod controllers_tests;
 #[cfg(test)]
+mod recreate_tests;
+#[cfg(test)]
 mod tests;

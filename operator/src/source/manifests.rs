@@ -17,6 +17,8 @@
 
 mod documents;
 #[cfg(test)]
+mod identity_tests;
+#[cfg(test)]
 mod metrics_tests;
 mod state;
 mod status_store;

@@ -29,7 +29,7 @@ async fn an_event_without_the_finalizer_gets_it_before_anything_else() {
         json!({"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]})
     );
     assert_eq!(
-        event_row_phase(&db.pool, uid_of(&event)).await,
+        event_row_phase(&db.pool, row_id_of(&event)).await,
         None,
         "nothing projected before the finalizer"
     );
@@ -88,7 +88,7 @@ async fn a_scheduled_event_gets_its_status_applied_and_requeues_at_its_start() {
         crate::controller::REPORTING_CONTROLLER
     );
     assert_eq!(
-        event_row_phase(&db.pool, uid_of(&event)).await,
+        event_row_phase(&db.pool, row_id_of(&event)).await,
         Some(EventPhase::Scheduled)
     );
     assert_eq!(ctx.metrics.objects_in_phase("Event", "Scheduled"), 1);
@@ -133,7 +133,7 @@ async fn a_phase_change_is_recorded_as_a_kubernetes_event() {
         "exactly at endsAt"
     );
     assert_eq!(
-        event_row_phase(&db.pool, uid_of(&event)).await,
+        event_row_phase(&db.pool, row_id_of(&event)).await,
         Some(EventPhase::Active)
     );
 }
@@ -215,7 +215,7 @@ async fn an_invalid_event_is_reported_with_warnings() {
         "nothing to wait for until the spec changes"
     );
     assert_eq!(
-        event_row_phase(&db.pool, uid_of(&event)).await,
+        event_row_phase(&db.pool, row_id_of(&event)).await,
         None,
         "an invalid event is never activated"
     );
@@ -240,7 +240,7 @@ async fn deleting_an_event_soft_deletes_its_row_before_the_finalizer_goes() {
         object: json_of(&event),
         db: db.pool.clone(),
         table: "events",
-        id: uid_of(&event),
+        id: row_id_of(&event),
     };
     let verifier = server.run(Scenario::Steps(vec![step]));
 
@@ -259,7 +259,7 @@ async fn deleting_an_event_soft_deletes_its_row_before_the_finalizer_goes() {
         sent[0].body[1],
         json!({"op": "remove", "path": "/metadata/finalizers/0"})
     );
-    let still_there = sqlx::query_scalar!("select count(*) from events where id = $1", uid_of(&event))
+    let still_there = sqlx::query_scalar!("select count(*) from events where id = $1", row_id_of(&event))
         .fetch_one(&db.pool)
         .await
         .expect("count");

@@ -32,7 +32,7 @@ async fn a_reward_whose_event_is_missing_reports_event_not_found() {
         (&sent[1].body["reason"], &sent[1].body["type"]),
         (&json!("EventNotFound"), &json!("Warning"))
     );
-    let rows = sqlx::query_scalar!("select count(*) from rewards where id = $1", uid_of(&reward))
+    let rows = sqlx::query_scalar!("select count(*) from rewards where id = $1", row_id_of(&reward))
         .fetch_one(&db.pool)
         .await
         .expect("count");
@@ -93,7 +93,7 @@ async fn deleting_a_reward_soft_deletes_its_row_before_the_finalizer_goes() {
         object: json_of(&reward),
         db: db.pool.clone(),
         table: "rewards",
-        id: uid_of(&reward),
+        id: row_id_of(&reward),
     };
     let verifier = server.run(Scenario::Steps(vec![step]));
 

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use super::run_controllers;
 use crate::{controller::Context, fake_api::FakeApi, metrics::Metrics, shutdown};
 
-const NS: &str = "testns";
+pub(super) const NS: &str = "testns";
 
 /// Polls `check` until it yields a value, failing after `deadline`.
-async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+pub(super) async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -32,7 +32,7 @@ where
     }
 }
 
-fn event(name: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Value {
+pub(super) fn event(name: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Value {
     json!({
         "apiVersion": "liveops.dev/v1alpha1", "kind": "Event",
         "metadata": {"name": name, "namespace": NS},
@@ -40,7 +40,7 @@ fn event(name: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Value 
     })
 }
 
-fn reward(name: &str, event: &str) -> Value {
+pub(super) fn reward(name: &str, event: &str) -> Value {
     json!({
         "apiVersion": "liveops.dev/v1alpha1", "kind": "Reward",
         "metadata": {"name": name, "namespace": NS},
@@ -54,7 +54,7 @@ fn phase_of(api: &FakeApi, name: &str) -> Option<String> {
         .map(ToOwned::to_owned)
 }
 
-fn ready_reason(api: &FakeApi, name: &str) -> Option<String> {
+pub(super) fn ready_reason(api: &FakeApi, name: &str) -> Option<String> {
     let reward = api.get("rewards", name)?;
     let conditions = reward["status"]["conditions"].as_array()?.clone();
     conditions.iter().find(|c| c["type"] == "Ready")?["reason"]
@@ -139,20 +139,18 @@ async fn the_controllers_move_an_event_through_its_phases_and_stop_gracefully() 
     .await;
 
     // Deletion: the row is soft-deleted, then the finalizer lets the object go.
-    let uid = api.get("events", "flash").expect("flash")["metadata"]["uid"]
-        .as_str()
-        .expect("uid")
-        .to_owned();
     api.delete("events", "flash");
     eventually("flash gone", Duration::from_secs(5), || async {
         api.get("events", "flash").is_none().then_some(())
     })
     .await;
-    let id = uuid::Uuid::parse_str(&uid).expect("uuid");
-    let deleted = sqlx::query_scalar!("select deleted_at is not null from events where id = $1", id)
-        .fetch_one(&db.pool)
-        .await
-        .expect("the row stays");
+    let deleted = sqlx::query_scalar!(
+        "select deleted_at is not null from events where namespace = $1 and name = 'flash'",
+        NS
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("the row stays");
     assert_eq!(deleted, Some(true));
 
     trigger.fire();

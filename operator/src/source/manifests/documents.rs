@@ -278,7 +278,7 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, Str
 }
 
 /// A file is not an API server: uid, generation and status come from the
-/// operator (ids are derived from namespace/name, see `projection::object_id`).
+/// operator (rows are keyed by namespace/name, see `projection::definition_key`).
 fn clear_server_fields(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
     meta.uid = None;
     meta.generation = None;

@@ -9,7 +9,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
-use liveops_domain::crd::{Event, EventPhase, Reward};
+use liveops_domain::crd::{Event, EventPhase, Reward, SpecProblem};
 use sqlx::PgPool;
 
 use super::{
@@ -40,6 +40,15 @@ pub struct Tracked<T> {
     pub requeue_at: Option<DateTime<Utc>>,
     /// The last reconcile failed (e.g. database down): retried on resync.
     pub failed: bool,
+    /// Why the latest loaded version was refused (it breaks a transition
+    /// rule, see `tracking`): `object` is still the last accepted version.
+    /// Empty when the loaded version is in force.
+    pub refused: Vec<SpecProblem>,
+    /// `object`'s spec took effect at its last reconcile. Only such a spec
+    /// is held against edits: one that never did (its Event is missing, its
+    /// reward's ledger belongs to another Event) leaves nothing to protect,
+    /// so its file may simply be corrected.
+    pub in_force: bool,
 }
 
 /// Every object loaded from the directory, and the database they go to.
@@ -118,14 +127,13 @@ impl ManifestState {
         let events: Vec<_> = self
             .events
             .iter()
-            .filter(|(_, tracked)| {
-                let id = projection::object_id(Kind::Event, &tracked.object.metadata).ok();
+            .filter(|((_, namespace, name), tracked)| {
                 let stored = tracked
                     .object
                     .status
                     .as_ref()
                     .and_then(|status| status.claims_total);
-                let live = id.and_then(|id| totals.get(&id).copied());
+                let live = totals.get(&(namespace.clone(), name.clone())).copied();
                 tracked.failed || (live.is_some() && live != stored)
             })
             .map(|(key, _)| key.clone())
@@ -186,9 +194,8 @@ impl ManifestState {
 
         self.reconcile_events(changed_events.clone()).await;
         for key in &deleted_events {
-            if let Some(tracked) = self.events.remove(key) {
-                self.delete(key, projection::object_id(Kind::Event, &tracked.object.metadata))
-                    .await;
+            if self.events.remove(key).is_some() {
+                self.delete(key).await;
             }
         }
         // Deleted while the operator was down: only their stored status is left.
@@ -197,9 +204,7 @@ impl ManifestState {
             .flat_map(|left| left.into_keys())
             .filter(|k| !held.contains(k))
         {
-            let (kind, namespace, name) = &key;
-            self.delete(&key, Ok(projection::manifest_id(*kind, namespace, name)))
-                .await;
+            self.delete(&key).await;
         }
         // Rewards of an Event that appeared, changed or went away see it now.
         let touched: BTreeSet<(String, String)> = changed_events
@@ -215,23 +220,22 @@ impl ManifestState {
         }
         self.reconcile_rewards(changed_rewards).await;
         for key in &deleted_rewards {
-            if let Some(tracked) = self.rewards.remove(key) {
-                self.delete(key, projection::object_id(Kind::Reward, &tracked.object.metadata))
-                    .await;
+            if self.rewards.remove(key).is_some() {
+                self.delete(key).await;
             }
         }
     }
 
-    async fn delete(&self, key: &ObjectKey, id: Result<uuid::Uuid>) {
+    async fn delete(&self, key: &ObjectKey) {
         // A deletion is a reconcile too, as the cluster's finalizer cleanup is.
         let _timer = self.metrics.reconcile_started(key.0.as_str());
         // No longer tracked whatever the outcome, so no longer in the gauge.
         self.metrics.forget(key.0.as_str(), &metric_key(key));
         let result = async {
-            let id = id?;
-            match key.0 {
-                Kind::Event => projection::soft_delete_event(&self.db, id).await?,
-                Kind::Reward => projection::soft_delete_reward(&self.db, id).await?,
+            let (kind, namespace, name) = key;
+            match kind {
+                Kind::Event => projection::soft_delete_event(&self.db, namespace, name).await?,
+                Kind::Reward => projection::soft_delete_reward(&self.db, namespace, name).await?,
             }
             status_store::remove(&self.db, key).await
         }
@@ -252,13 +256,16 @@ impl ManifestState {
         let now = Utc::now();
         let jobs: Vec<_> = keys
             .into_iter()
-            .filter_map(|key| self.events.get(&key).map(|t| (key, t.object.clone())))
+            .filter_map(|key| {
+                let tracked = self.events.get(&key)?;
+                Some((key, tracked.object.clone(), tracked.refused.clone()))
+            })
             .collect();
         let (db, metrics) = (&self.db, &self.metrics);
         let results: Vec<(ObjectKey, Result<EventOutcome>)> = stream::iter(jobs)
-            .map(|(key, event)| async move {
+            .map(|(key, event, refused)| async move {
                 let _timer = metrics.reconcile_started(Kind::Event.as_str());
-                let outcome = reconcile_event(db, &key, &event, now).await;
+                let outcome = reconcile_event(db, &key, &event, &refused, now).await;
                 (key, outcome)
             })
             .buffer_unordered(CONCURRENCY)
@@ -282,6 +289,7 @@ impl ManifestState {
                     tracked.object.status = Some(outcome.status);
                     tracked.requeue_at = outcome.requeue_at;
                     tracked.failed = false;
+                    tracked.in_force = outcome.projected;
                 }
                 Err(error) => {
                     self.metrics
@@ -300,13 +308,16 @@ impl ManifestState {
         let now = Utc::now();
         let jobs: Vec<_> = keys
             .into_iter()
-            .filter_map(|key| self.rewards.get(&key).map(|t| (key, t.object.clone())))
+            .filter_map(|key| {
+                let tracked = self.rewards.get(&key)?;
+                Some((key, tracked.object.clone(), tracked.refused.clone()))
+            })
             .collect();
         let (db, metrics) = (&self.db, &self.metrics);
         let results: Vec<(ObjectKey, Result<RewardOutcome>)> = stream::iter(jobs)
-            .map(|(key, reward)| async move {
+            .map(|(key, reward, refused)| async move {
                 let _timer = metrics.reconcile_started(Kind::Reward.as_str());
-                let outcome = reconcile_reward(db, &key, &reward, now).await;
+                let outcome = reconcile_reward(db, &key, &reward, &refused, now).await;
                 (key, outcome)
             })
             .buffer_unordered(CONCURRENCY)
@@ -328,6 +339,7 @@ impl ManifestState {
                     }
                     tracked.object.status = Some(outcome.status);
                     tracked.failed = false;
+                    tracked.in_force = outcome.projected;
                 }
                 Err(error) => {
                     self.metrics

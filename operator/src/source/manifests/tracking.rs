@@ -1,11 +1,19 @@
 //! Recording a loaded object the way an API server would: a new spec bumps
-//! `metadata.generation`, an unchanged one keeps everything.
+//! `metadata.generation`, an unchanged one keeps everything, and an edit
+//! that breaks a transition rule (the CRD's CEL rules on `oldSelf`, e.g.
+//! the immutable `eventRef`) is refused while the last accepted spec stays
+//! in force. Only a spec that took effect is held against edits (see
+//! `Tracked::in_force`).
 
 use std::collections::BTreeMap;
 
 use kube::{
     Resource,
     core::object::{HasSpec, HasStatus},
+};
+use liveops_domain::crd::{
+    Event, EventSpec, Reward, RewardSpec, SpecProblem,
+    transition::{event_transition_problems, reward_transition_problems},
 };
 use serde::de::DeserializeOwned;
 
@@ -14,8 +22,29 @@ use super::{
     state::Tracked,
 };
 
-/// Records a loaded object; true when it is new or its spec changed (then
-/// its generation goes up, as an API server's would, and the status stays).
+/// A kind's transition rules, mirrored from its CRD
+/// (`liveops_domain::crd::transition`): a cluster's API server enforces
+/// them on update; in manifests mode [`track`] does.
+pub trait Transitions: HasSpec {
+    /// The rules that moving from `old` to `new` breaks; empty when allowed.
+    fn transition_problems(old: &Self::Spec, new: &Self::Spec) -> Vec<SpecProblem>;
+}
+
+impl Transitions for Event {
+    fn transition_problems(old: &EventSpec, new: &EventSpec) -> Vec<SpecProblem> {
+        event_transition_problems(old, new)
+    }
+}
+
+impl Transitions for Reward {
+    fn transition_problems(old: &RewardSpec, new: &RewardSpec) -> Vec<SpecProblem> {
+        reward_transition_problems(old, new)
+    }
+}
+
+/// Records a loaded object; true when it needs a reconcile: it is new, its
+/// spec changed (then its generation goes up, as an API server's would, and
+/// the status stays), or a refusal of an edit appeared, changed or cleared.
 pub fn track<T>(
     tracked: &mut BTreeMap<ObjectKey, Tracked<T>>,
     key: &ObjectKey,
@@ -24,20 +53,31 @@ pub fn track<T>(
     stored_status: Option<serde_json::Value>,
 ) -> bool
 where
-    T: Clone + Resource + HasSpec + HasStatus,
+    T: Clone + Resource + HasSpec + HasStatus + Transitions,
     T::Spec: PartialEq,
     T::Status: DeserializeOwned,
 {
     if let Some(existing) = tracked.get_mut(key) {
         existing.origin = origin.clone();
-        if existing.object.spec() == loaded.spec() {
-            return false;
+        let unchanged = existing.object.spec() == loaded.spec();
+        let refused = if unchanged || !existing.in_force {
+            Vec::new()
+        } else {
+            T::transition_problems(existing.object.spec(), loaded.spec())
+        };
+        if unchanged || !refused.is_empty() {
+            // Back to the spec in force, or an edit refused: the object
+            // stays as it was; only the refusal shown in its status moves.
+            let changed = existing.refused != refused;
+            existing.refused = refused;
+            return changed;
         }
         let generation = existing.object.meta().generation.unwrap_or(1) + 1;
         let status = existing.object.status_mut().take();
         existing.object = loaded.clone();
         existing.object.meta_mut().generation = Some(generation);
         *existing.object.status_mut() = status;
+        existing.refused = Vec::new();
         return true;
     }
     let mut object = loaded.clone();
@@ -55,6 +95,8 @@ where
             origin: origin.clone(),
             requeue_at: None,
             failed: false,
+            refused: Vec::new(),
+            in_force: false,
         },
     );
     true
