@@ -124,7 +124,13 @@ pub async fn list_my_claims(
 
 /// Every claim (ADMIN, OPERATOR, AUDITOR).
 #[utoipa::path(get, path = "/claims", tag = "claims", params(PageQuery),
-    responses((status = 200, description = "a page of claims", body = ClaimList), BadRequest, Unauthenticated,
+    responses(
+        (status = 200, description = "a page of claims", body = ClaimList, links(
+            ("ListUserClaims" = (operation_id = "list_user_claims",
+                parameters(("userId" = "$response.body#/claims/0/userId")))),
+            ("GetEvent" = (operation_id = "get_event", parameters(("eventId" = "$response.body#/claims/0/eventId")))),
+        )),
+        BadRequest, Unauthenticated,
         Forbidden, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_all_claims(

@@ -93,11 +93,13 @@ pub struct ClaimAnswer {
     tag = "claims",
     params(
         ("rewardId" = Uuid, Path, description = "Reward to claim"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+            description = "Makes a retry answer the claim (or refusal) the key was first used for"),
     ),
     responses(
         (status = 201, description = "granted; a replayed idempotent retry answers the first grant again", body = ClaimAnswer,
-            headers(("Idempotent-Replayed" = String, description = "`true` on an answer replayed for a repeated Idempotency-Key"))),
+            headers(("Idempotent-Replayed" = String, description = "`true` on an answer replayed for a repeated Idempotency-Key")),
+            links(("GetEvent" = (operation_id = "get_event", parameters(("eventId" = "$response.body#/claim/eventId")))))),
         (status = 400, description = "CONDITION_NOT_MET, EVENT_NOT_ACTIVE, VALIDATION_FAILED (malformed rewardId or Idempotency-Key)",
             body = super::error::Problem, content_type = PROBLEM_JSON),
         Unauthenticated,

@@ -171,6 +171,10 @@ impl From<sqlx::Error> for Error {
         if is_database_unavailable(&error) {
             tracing::warn!(%error, "database unavailable");
             Error::Unavailable
+        } else if error.as_database_error().and_then(|db| db.code()).as_deref() == Some("22021") {
+            // text PostgreSQL cannot store (a NUL character) that slipped
+            // past the boundary checks: the client's input, not our fault
+            Error::Validation("text must not contain NUL characters".to_owned())
         } else {
             Error::Database(error)
         }
@@ -300,6 +304,6 @@ impl From<QueryRejection> for Error {
 pub fn on_constraint(constraint: &'static str, error: Error) -> impl FnOnce(sqlx::Error) -> Error {
     move |db_error| match &db_error {
         sqlx::Error::Database(inner) if inner.constraint() == Some(constraint) => error,
-        _ => Error::Database(db_error),
+        _ => Error::from(db_error),
     }
 }

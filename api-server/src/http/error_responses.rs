@@ -32,7 +32,9 @@ fn header(description: &str, schema_type: Type) -> Header {
         .build()
 }
 
-fn answers(list: impl IntoIterator<Item = (&'static str, ResponseBuilder)>) -> BTreeMap<String, RefOr<Response>> {
+fn answers(
+    list: impl IntoIterator<Item = (&'static str, ResponseBuilder)>,
+) -> BTreeMap<String, RefOr<Response>> {
     list.into_iter()
         .map(|(status, response)| (status.to_owned(), response.build().into()))
         .collect()
@@ -50,7 +52,9 @@ impl IntoResponses for BadRequest {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         answers([(
             "400",
-            problem("VALIDATION_FAILED or MALFORMED_JSON: the input does not parse or breaks a rule; `detail` says which"),
+            problem(
+                "VALIDATION_FAILED or MALFORMED_JSON: the input does not parse or breaks a rule; `detail` says which",
+            ),
         )])
     }
 }
@@ -62,7 +66,10 @@ pub struct BodyRefused;
 impl IntoResponses for BodyRefused {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         answers([
-            ("413", problem("PAYLOAD_TOO_LARGE: the body is over MAX_BODY_BYTES")),
+            (
+                "413",
+                problem("PAYLOAD_TOO_LARGE: the body is over MAX_BODY_BYTES"),
+            ),
             (
                 "415",
                 problem("UNSUPPORTED_MEDIA_TYPE: a body without Content-Type: application/json"),
@@ -89,7 +96,10 @@ pub struct Forbidden;
 
 impl IntoResponses for Forbidden {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        answers([("403", problem("FORBIDDEN: the caller's role may not call this route"))])
+        answers([(
+            "403",
+            problem("FORBIDDEN: the caller's role may not call this route"),
+        )])
     }
 }
 

@@ -115,7 +115,15 @@ pub struct EventsQuery {
 /// Events that have not ended (all with `?include=ended`); deleted events
 /// are never shown. Any signed-in role.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery),
-    responses((status = 200, description = "the events", body = EventList), BadRequest, Unauthenticated, Unavailable),
+    responses(
+        (status = 200, description = "the events", body = EventList, links(
+            ("GetEvent" = (operation_id = "get_event", parameters(("eventId" = "$response.body#/events/0/id")))),
+            ("ListEventRewards" = (operation_id = "list_event_rewards",
+                parameters(("eventId" = "$response.body#/events/0/id")))),
+            ("ClaimReward" = (operation_id = "claim_reward",
+                parameters(("rewardId" = "$response.body#/events/0/rewards/0/id")))),
+        )),
+        BadRequest, Unauthenticated, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_events(
     _who: Authorized<AnyRole>,
@@ -130,7 +138,12 @@ pub async fn list_events(
 /// One event, ended or not; 404 when unknown or deleted. Any signed-in role.
 #[utoipa::path(get, path = "/events/{eventId}", tag = "events",
     params(("eventId" = Uuid, Path, description = "Event id")),
-    responses((status = 200, description = "the event", body = EventAnswer), BadRequest, Unauthenticated,
+    responses(
+        (status = 200, description = "the event", body = EventAnswer, links(
+            ("ClaimReward" = (operation_id = "claim_reward",
+                parameters(("rewardId" = "$response.body#/event/rewards/0/id")))),
+        )),
+        BadRequest, Unauthenticated,
         (status = 404, description = "EVENT_NOT_FOUND", body = Problem, content_type = PROBLEM_JSON), Unavailable),
     security(("bearer" = [])))]
 pub async fn get_event(

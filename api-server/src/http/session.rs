@@ -92,6 +92,11 @@ pub async fn log_in(
     Json(request): Json<LoginRequest>,
 ) -> Result<Response> {
     let email = request.email.trim().to_lowercase();
+    // PostgreSQL text cannot hold NUL, so neither the rate-limit bucket nor
+    // the lookup could take this email; no account has one (Email::parse).
+    if email.contains('\0') {
+        return Err(Error::Unauthorized(BAD_PAIR));
+    }
     rate_limit::count_attempt(
         &state.db,
         state.config.rate_limit_login_per_minute,

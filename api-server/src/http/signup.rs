@@ -62,7 +62,10 @@ const EARLIEST_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1)
     tag = "auth",
     request_body = SignupRequest,
     responses(
-        (status = 201, description = "account created", body = SignupResponse),
+        (status = 201, description = "account created", body = SignupResponse, links(
+            ("ChangeUserRole" = (operation_id = "change_user_role", parameters(("userId" = "$response.body#/id")))),
+            ("ListUserClaims" = (operation_id = "list_user_claims", parameters(("userId" = "$response.body#/id")))),
+        )),
         (status = 400, description = "VALIDATION_FAILED (email, password, birth date), MALFORMED_JSON, UNKNOWN_INVITE_CODE",
             body = Problem, content_type = PROBLEM_JSON),
         (status = 409, description = "EMAIL_TAKEN", body = Problem, content_type = PROBLEM_JSON),
@@ -77,6 +80,13 @@ pub async fn sign_up(
     client: ClientAddress,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, Json<SignupResponse>)> {
+    // PostgreSQL text cannot hold NUL: refuse it before the rate-limit
+    // bucket or the invite-code lookup would fail on it as a 500.
+    if request.email.contains('\0') {
+        return Err(Error::Validation(
+            "email must not contain NUL (U+0000)".to_owned(),
+        ));
+    }
     rate_limit::count_attempt(
         &state.db,
         state.config.rate_limit_signup_per_minute,
@@ -97,6 +107,8 @@ pub async fn sign_up(
     let inviter_id = match request.invite_code.as_deref().map(invite_code::normalise) {
         None => None,
         Some(code) if code.is_empty() => None,
+        // No invite code holds NUL, and PostgreSQL text cannot carry it.
+        Some(code) if code.contains('\0') => return Err(Error::UnknownInviteCode),
         Some(code) => Some(
             sqlx::query_scalar!("select id from users where invite_code = $1", code)
                 .fetch_optional(&state.db)

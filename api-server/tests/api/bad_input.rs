@@ -158,3 +158,48 @@ async fn non_utf8_and_huge_strings_in_fields_are_4xx() {
     let response = app.signup(&long_email, "12345678").await;
     assert_problem(response, 400, "VALIDATION_FAILED").await;
 }
+
+#[tokio::test]
+async fn a_json_array_is_not_read_as_an_object() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_role(api_server::role::Role::User).await;
+    // serde reads a struct from an array by position: this cleared two fields.
+    let response = app
+        .patch_authed("/auth/profile", &token, &json!([null, null]))
+        .await;
+    assert_problem(response, 400, "VALIDATION_FAILED").await;
+}
+
+#[tokio::test]
+async fn nul_characters_in_stored_text_are_4xx_never_500() {
+    // Rate limits on: their buckets hold the typed email too.
+    let app = spawn_app_with(|config| {
+        config.rate_limit_login_per_minute = 100;
+        config.rate_limit_signup_per_minute = 100;
+    })
+    .await;
+    let (_, token) = app.user_with_role(api_server::role::Role::User).await;
+    let bio = app
+        .patch_authed("/auth/profile", &token, &json!({"bio": "a\u{0}b"}))
+        .await;
+    assert_problem(bio, 400, "VALIDATION_FAILED").await;
+    let signup = app.signup("a\u{0}b@example.com", "12345678").await;
+    assert_problem(signup, 400, "VALIDATION_FAILED").await;
+    let invited = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": "c@example.com", "password": "12345678", "birthDate": "1995-01-01",
+                    "inviteCode": "AB\u{0}CD"}),
+        )
+        .await;
+    assert_problem(invited, 400, "UNKNOWN_INVITE_CODE").await;
+    let login = app.login_response("a\u{0}b@example.com", "12345678").await;
+    assert_problem(login, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn a_null_refresh_body_means_no_body() {
+    let app = spawn_app().await;
+    let response = app.post_json("/auth/refresh", &json!(null)).await;
+    assert_problem(response, 401, "UNAUTHORIZED").await;
+}
