@@ -147,7 +147,9 @@ pub async fn claim_reward(
         }
     })?;
     let mut response = match answer.outcome {
-        ClaimOutcome::Granted(granted) => (StatusCode::CREATED, Json(granted_answer(granted))).into_response(),
+        ClaimOutcome::Granted(granted) => {
+            (StatusCode::CREATED, Json(granted_answer(granted))).into_response()
+        }
         ClaimOutcome::Refused(refusal) => Error::Claim(refusal).into_response(),
     };
     if answer.replayed {

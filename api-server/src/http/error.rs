@@ -187,7 +187,9 @@ impl From<sqlx::Error> for Error {
 /// exceptions, 57P01-57P03 shutdown and start-up, 53300 too many clients).
 pub fn is_database_unavailable(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
         }),
