@@ -90,12 +90,13 @@ keyed as (
     returning 1
 ),
 announced as (
+    -- `data` is relay/src/event_schema.rs's RewardClaimed (docs/events/)
     insert into outbox (event_type, payload)
-    select 'reward.claimed', jsonb_build_object(
+    select 'dev.liveops.reward.claimed', jsonb_build_object(
         'specversion', '1.0',
         'id', i.id,
         'source', '/liveops/events/' || g.namespace || '/' || g.event_name,
-        'type', 'reward.claimed',
+        'type', 'dev.liveops.reward.claimed',
         'time', i.created_at,
         'subject', g.reward_name,
         'datacontenttype', 'application/json',
@@ -119,7 +120,27 @@ stocked as (
     update rewards r set claimed = r.claimed + 1
     where r.id = $1 and exists (select 1 from capped)
       and (r.quantity is null or r.claimed < r.quantity)
-    returning r.id
+    returning r.id, r.claimed, r.quantity
+),
+sold_out as (
+    -- the grant that took the last unit announces the sell-out, once; the
+    -- id is stable per reward and stock so a republished copy deduplicates.
+    -- `data` is relay/src/event_schema.rs's RewardSoldOut (docs/events/)
+    insert into outbox (event_type, payload)
+    select 'dev.liveops.reward.sold_out', jsonb_build_object(
+        'specversion', '1.0',
+        'id', md5('dev.liveops.reward.sold_out/' || s.id || '/' || s.quantity)::uuid,
+        'source', '/liveops/events/' || g.namespace || '/' || g.event_name,
+        'type', 'dev.liveops.reward.sold_out',
+        'time', i.created_at,
+        'subject', g.reward_name,
+        'datacontenttype', 'application/json',
+        'data', jsonb_build_object(
+            'rewardId', s.id, 'rewardName', g.reward_name, 'eventId', g.event_id,
+            'eventNamespace', g.namespace, 'eventName', g.event_name,
+            'quantity', s.quantity, 'lastClaimId', i.id))
+    from stocked s, granted_target g, inserted i
+    where s.claimed = s.quantity
 )
 select p.reward_id as "prior_reward_id?", p.claim_id as "prior_claim_id?",
        t.reward_id is not null as "found!",

@@ -46,10 +46,10 @@ async fn a_claim_is_granted_once_with_counters_generation_and_a_cloudevents_outb
         .await
         .expect("outbox");
     assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].event_type, "reward.claimed");
+    assert_eq!(outbox[0].event_type, "dev.liveops.reward.claimed");
     let payload = &outbox[0].payload;
     assert_eq!(payload["specversion"], "1.0");
-    assert_eq!(payload["type"], "reward.claimed");
+    assert_eq!(payload["type"], "dev.liveops.reward.claimed");
     assert_eq!(payload["id"], json!(granted.claim_id));
     assert!(
         payload["source"]
@@ -203,7 +203,7 @@ async fn stock_and_the_event_cap_run_out_and_roll_back_the_claim() {
     let totals = sqlx::query!(
         r#"select (select claims_total from events where id = $1) as "total!",
                   (select count(*) from claims where event_id = $1 and status = 'success') as "successes!",
-                  (select count(*) from outbox) as "outbox!""#,
+                  (select count(*) from outbox where event_type = 'dev.liveops.reward.claimed') as "outbox!""#,
         event_id
     )
     .fetch_one(&db.pool)

@@ -1,0 +1,136 @@
+//! The outbox table as the relay sees it: due rows in id order, marking
+//! after the broker's ack, refusals, dead letters, retention and the gauges
+//! (migrations 0005 and 0030).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+/// One unpublished row.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Identity; also the publishing order.
+    pub id: i64,
+    /// CloudEvents `type` as written.
+    pub event_type: String,
+    /// The event in CloudEvents structured JSON form.
+    pub payload: serde_json::Value,
+    /// The writing transaction's start: for the one-statement claim, its
+    /// commit less the statement's own few milliseconds.
+    pub created_at: DateTime<Utc>,
+    /// Refusals so far.
+    pub attempts: i32,
+}
+
+/// Up to `limit` unpublished rows whose retry time has come, in id order.
+/// Every poll starts again from the lowest unpublished id, so a row whose
+/// transaction committed after a higher id was published is still found
+/// (ids are assigned at insert, not at commit).
+pub async fn fetch_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<OutboxRow>> {
+    sqlx::query_as!(
+        OutboxRow,
+        "select id, event_type, payload, created_at, attempts
+         from outbox
+         where published_at is null and (next_attempt_at is null or next_attempt_at <= now())
+         order by id
+         limit $1",
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks rows the broker acknowledged.
+pub async fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update outbox set published_at = now(), last_error = null where id = any($1)",
+        ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a refusal of row `id` and sets its next try `retry_in` from now;
+/// returns the refusals so far.
+pub async fn record_refusal(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    retry_in: Duration,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        "update outbox
+         set attempts = attempts + 1, last_error = $2,
+             next_attempt_at = now() + make_interval(secs => $3)
+         where id = $1
+         returning attempts",
+        id,
+        error,
+        retry_in.as_secs_f64()
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Moves row `id` to `outbox_dead_letters` in one statement.
+pub async fn dead_letter(conn: &mut PgConnection, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "with moved as (delete from outbox where id = $1 returning *)
+         insert into outbox_dead_letters (outbox_id, event_type, payload, created_at, attempts, last_error)
+         select id, event_type, payload, created_at, attempts, $2 from moved
+         on conflict (outbox_id) do nothing",
+        id,
+        error
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes at most `limit` rows published more than `retention` ago,
+/// oldest first; returns how many. Bounded so one cleanup never holds
+/// locks or bloats WAL for long.
+pub async fn delete_published(conn: &mut PgConnection, retention: Duration, limit: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "delete from outbox where id in (
+             select id from outbox
+             where published_at < now() - make_interval(secs => $1)
+             order by published_at
+             limit $2)",
+        retention.as_secs_f64(),
+        limit
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What the gauges show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutboxStats {
+    /// Unpublished rows.
+    pub pending: i64,
+    /// Age of the oldest unpublished row, in seconds (0 when none).
+    pub oldest_age_seconds: f64,
+    /// Rows in `outbox_dead_letters`.
+    pub dead_letters: i64,
+}
+
+/// Reads the gauges' values.
+pub async fn stats(db: &PgPool) -> sqlx::Result<OutboxStats> {
+    let row = sqlx::query!(
+        r#"select (select count(*) from outbox where published_at is null) as "pending!",
+                  (select coalesce(extract(epoch from now() - min(created_at)), 0)::float8
+                   from outbox where published_at is null) as "oldest_age_seconds!",
+                  (select count(*) from outbox_dead_letters) as "dead_letters!""#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(OutboxStats {
+        pending: row.pending,
+        oldest_age_seconds: row.oldest_age_seconds,
+        dead_letters: row.dead_letters,
+    })
+}
