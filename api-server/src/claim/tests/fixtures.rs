@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::claim::{ClaimAnswer, ClaimOutcome, ClaimRequest, claim_reward};
+use crate::claim::{ClaimAnswer, ClaimOutcome, ClaimRefusal, ClaimRequest, claim_reward};
 
 /// Inserts a user with a unique email and invite code.
 pub async fn user(db: &PgPool) -> Uuid {
@@ -159,4 +159,12 @@ pub async fn claim_with_key(
         key_ttl: Duration::from_secs(24 * 3600),
     };
     claim_reward(db, request).await
+}
+
+/// The refusal of `outcome`, if it is one.
+pub fn refusal(outcome: &ClaimOutcome) -> Option<ClaimRefusal> {
+    match outcome {
+        ClaimOutcome::Refused(refusal) => Some(*refusal),
+        ClaimOutcome::Granted(_) => None,
+    }
 }

@@ -5,15 +5,8 @@
 use liveops_testkit::TestDb;
 use serde_json::json;
 
-use super::fixtures::{EventRow, claim, claims_of, reward, user};
+use super::fixtures::{EventRow, claim, claims_of, refusal, reward, user};
 use crate::claim::{ClaimOutcome, ClaimRefusal};
-
-fn refusal(outcome: &ClaimOutcome) -> Option<ClaimRefusal> {
-    match outcome {
-        ClaimOutcome::Refused(refusal) => Some(*refusal),
-        ClaimOutcome::Granted(_) => None,
-    }
-}
 
 #[tokio::test]
 async fn per_user_limit_counts_each_reward_of_an_event_apart() {

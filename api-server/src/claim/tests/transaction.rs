@@ -5,15 +5,8 @@ use liveops_testkit::TestDb;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::fixtures::{EventRow, claim, claims_of, login, reward, user};
+use super::fixtures::{EventRow, claim, claims_of, login, refusal, reward, user};
 use crate::claim::{ClaimOutcome, ClaimRefusal, InactiveReason};
-
-fn refusal(outcome: &ClaimOutcome) -> Option<ClaimRefusal> {
-    match outcome {
-        ClaimOutcome::Refused(refusal) => Some(*refusal),
-        ClaimOutcome::Granted(_) => None,
-    }
-}
 
 #[tokio::test]
 async fn a_claim_is_granted_once_with_counters_generation_and_a_cloudevents_outbox_row() {
