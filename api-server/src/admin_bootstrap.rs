@@ -5,7 +5,11 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{email::Email, invite_code, password, role::Role};
+use crate::{
+    account::{email::Email, password},
+    invite_code,
+    role::Role,
+};
 
 /// What `ensure_admin` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

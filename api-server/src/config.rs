@@ -106,11 +106,31 @@ pub struct Config {
     #[arg(long, env = "IDEMPOTENCY_KEY_TTL_SECONDS", default_value_t = 24 * 60 * 60,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub idempotency_key_ttl_seconds: u32,
-    /// Take the client address from the last X-Forwarded-For entry (the one
-    /// the proxy in front appended). Only behind such a proxy: otherwise
-    /// clients pick their own rate-limit bucket.
+    /// Take the client address from X-Forwarded-For: of every entry on
+    /// every header line, the rightmost that is not in TRUSTED_PROXIES (the
+    /// address the outermost trusted proxy saw). Only behind such a proxy:
+    /// otherwise clients pick their own rate-limit bucket.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// Comma-separated CIDR blocks of the proxies in front (e.g. the ingress
+    /// pods' network) whose X-Forwarded-For entries are skipped.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: CidrList,
+    /// Verification and recovery mails, per client address and per account
+    /// or email, per minute; 0 = off.
+    #[arg(long, env = "RATE_LIMIT_MAIL_PER_MINUTE", default_value_t = 3)]
+    pub rate_limit_mail_per_minute: u32,
+    /// SMTP server for account mail: `smtp://user:pass@host:port` (STARTTLS
+    /// when offered; `?tls=required` to insist) or `smtps://...` (TLS from
+    /// the start). Unset: mails, with their links, are written to the log.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+    /// The From of account mail.
+    #[arg(long, env = "MAIL_FROM", default_value = "liveops <no-reply@liveops.invalid>")]
+    pub mail_from: String,
+    /// Base of the links in mails, as users reach this API.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: url::Url,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -142,6 +162,9 @@ pub enum ConfigError {
     /// Only one of ADMIN_EMAIL and ADMIN_PASSWORD is set.
     #[error("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")]
     HalfAdminPair,
+    /// PUBLIC_URL cannot be the base of a link.
+    #[error("PUBLIC_URL must be an absolute http(s) URL, such as https://api.example.com")]
+    BadPublicUrl,
 }
 
 impl Config {
@@ -155,6 +178,9 @@ impl Config {
         if self.admin_email.is_some() != self.admin_password.is_some() {
             return Err(ConfigError::HalfAdminPair);
         }
+        if !matches!(self.public_url.scheme(), "http" | "https") || self.public_url.cannot_be_a_base() {
+            return Err(ConfigError::BadPublicUrl);
+        }
         Ok(())
     }
 }
@@ -165,6 +191,23 @@ fn check_secret_length(name: &'static str, secret: &Secret) -> Result<(), Config
         return Err(ConfigError::WeakJwtSecret { name, len });
     }
     Ok(())
+}
+
+/// A comma-separated list of CIDR blocks; empty (or blank) is no block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CidrList(pub Vec<ipnet::IpNet>);
+
+impl std::str::FromStr for CidrList {
+    type Err = ipnet::AddrParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|block| !block.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
 }
 
 /// A string that must not appear in logs: `Debug` prints `[redacted]`.
@@ -276,5 +319,29 @@ mod tests {
         assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
         assert_eq!(config.access_token_ttl_seconds, 900);
         assert_eq!(config.max_body_bytes, 65536);
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(config.smtp_url.is_none() && config.trusted_proxies.0.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_of_cidr_blocks() {
+        let config = parse(&["--trusted-proxies", "10.0.0.0/8,fd00::/8"]).config;
+        let blocks: Vec<String> = config.trusted_proxies.0.iter().map(ToString::to_string).collect();
+        assert_eq!(blocks, ["10.0.0.0/8", "fd00::/8"]);
+        assert!(
+            parse(&["--trusted-proxies", " "])
+                .config
+                .trusted_proxies
+                .0
+                .is_empty()
+        );
+        let cli = Cli::try_parse_from([
+            "api-server",
+            "--database-url",
+            "x",
+            "--trusted-proxies",
+            "10.0.0.1",
+        ]);
+        assert!(cli.is_err(), "a bare address is not a CIDR block");
     }
 }

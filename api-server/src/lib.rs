@@ -3,17 +3,15 @@
 #![forbid(unsafe_code)]
 
 pub mod access_token;
+pub mod account;
 pub mod admin_bootstrap;
 pub mod claim;
 pub mod config;
-pub mod email;
 pub mod http;
 pub mod invite_code;
-pub mod password;
 pub mod profile_fields;
 pub mod rate_limit;
 pub mod role;
-pub mod session;
 pub mod startup;
 pub mod telemetry;
 

@@ -1,5 +1,5 @@
-//! Start-up: connect, migrate, bootstrap the first ADMIN, serve until told
-//! to stop. `serve` takes a bound listener and a shutdown future, so tests
+//! Start-up: connect, migrate, bootstrap the first ADMIN, serve (with the
+//! background jobs: key cleanup, mail delivery) until told to stop. `serve` takes a bound listener and a shutdown future, so tests
 //! run the real server on port 0.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -10,11 +10,18 @@ use tokio::net::TcpListener;
 
 use crate::{
     access_token::JwtKeys,
+    account::{
+        mail::{
+            MailQueue,
+            delivery::{self, Mailer},
+        },
+        password,
+    },
     admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
     claim,
     config::{Cli, Command, Config},
     http::{self, AppState},
-    password, telemetry,
+    telemetry,
 };
 
 /// How long in-flight requests get to finish after a shutdown signal
@@ -68,6 +75,10 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let jwt = JwtKeys::from_config(&config)?;
+    let mailer = Mailer::new(
+        config.smtp_url.as_ref().map(|url| url.expose()),
+        &config.mail_from,
+    )?;
     let db = connect_and_migrate(&config).await?;
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         match admin_bootstrap::ensure_admin(&db, email, password.expose()).await {
@@ -87,6 +98,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     }
     password::warm_up().await?;
     Ok(AppState {
+        mail: MailQueue::new(config.public_url.clone()),
+        mailer,
         db,
         config: Arc::new(config),
         jwt: Arc::new(jwt),
@@ -103,9 +116,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let key_ttl = Duration::from_secs(u64::from(state.config.idempotency_key_ttl_seconds));
     let cleanup = tokio::spawn(claim::idempotency::run_key_cleanup(state.db.clone(), key_ttl));
+    // Mail queued but not sent at shutdown stays in the outbox for the
+    // next replica to send.
+    let mail = tokio::spawn(delivery::run(
+        state.db.clone(),
+        state.mailer.clone(),
+        state.mail.wakeup(),
+    ));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
+    mail.abort();
     served
 }
 

@@ -22,12 +22,16 @@ pub struct DaysCondition {
 
 /// `referrals` parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReferralsCondition {
     /// Invitees who signed up with the user's invite code inside the event
     /// window; at least 1.
     #[schemars(range(min = 1))]
     pub count: u32,
+    /// Count only invitees who verified their email address (opened the
+    /// link of the verification mail); default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified_only: bool,
 }
 
 /// `profileComplete` has no parameters.
@@ -67,6 +71,8 @@ pub enum ConditionKind {
     },
     Referrals {
         count: u32,
+        /// Only invitees with a verified email count.
+        verified_only: bool,
     },
     ProfileComplete,
 }
@@ -105,7 +111,10 @@ impl ConditionSpec {
             } => ConditionKind::LoginDays { days: c.days },
             Self {
                 referrals: Some(c), ..
-            } => ConditionKind::Referrals { count: c.count },
+            } => ConditionKind::Referrals {
+                count: c.count,
+                verified_only: c.verified_only,
+            },
             Self {
                 profile_complete: Some(_),
                 ..
@@ -115,7 +124,7 @@ impl ConditionSpec {
         match kind {
             ConditionKind::LoginStreak { days: 0 } => Err(ConditionError::BelowOne("loginStreak.days")),
             ConditionKind::LoginDays { days: 0 } => Err(ConditionError::BelowOne("loginDays.days")),
-            ConditionKind::Referrals { count: 0 } => Err(ConditionError::BelowOne("referrals.count")),
+            ConditionKind::Referrals { count: 0, .. } => Err(ConditionError::BelowOne("referrals.count")),
             kind => Ok(kind),
         }
     }
@@ -159,7 +168,17 @@ mod tests {
         );
         assert_eq!(
             parse(r#"{"referrals":{"count":3}}"#).kind(),
-            Ok(ConditionKind::Referrals { count: 3 })
+            Ok(ConditionKind::Referrals {
+                count: 3,
+                verified_only: false
+            })
+        );
+        assert_eq!(
+            parse(r#"{"referrals":{"count":2,"verifiedOnly":true}}"#).kind(),
+            Ok(ConditionKind::Referrals {
+                count: 2,
+                verified_only: true
+            })
         );
     }
 

@@ -5,7 +5,12 @@
 //! migrates a template database once per schema version, and clones it per
 //! test with `CREATE DATABASE ... TEMPLATE`, which is much faster than
 //! running every migration for every test.
+//!
+//! [`smtp::SmtpServer`] is a real SMTP server that keeps what it receives,
+//! for tests of the mail the API sends.
 #![forbid(unsafe_code)]
+
+pub mod smtp;
 
 use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgPoolOptions};
 

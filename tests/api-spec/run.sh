@@ -55,12 +55,13 @@ port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 base_url="http://127.0.0.1:$port"
 admin_email="${ADMIN_EMAIL:-spec-admin@example.com}"
 admin_password="${ADMIN_PASSWORD:-spec-admin-password}"
-# Rate limits off: schemathesis sends hundreds of logins, signups and claims.
+# Rate limits off: schemathesis sends hundreds of logins, signups, claims
+# and mails. SMTP_URL unset: mails go to the server's log.
 env DATABASE_URL="$database_url" \
   JWT_SECRET="$("$python" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
   LISTEN_ADDR="127.0.0.1:$port" \
   ADMIN_EMAIL="$admin_email" ADMIN_PASSWORD="$admin_password" \
-  RATE_LIMIT_LOGIN_PER_MINUTE=0 RATE_LIMIT_SIGNUP_PER_MINUTE=0 RATE_LIMIT_CLAIMS_PER_MINUTE=0 \
+  RATE_LIMIT_LOGIN_PER_MINUTE=0 RATE_LIMIT_SIGNUP_PER_MINUTE=0 RATE_LIMIT_CLAIMS_PER_MINUTE=0 RATE_LIMIT_MAIL_PER_MINUTE=0 \
   RUST_LOG="${RUST_LOG:-warn}" LOG_FORMAT=json \
   "$API_SERVER_BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!

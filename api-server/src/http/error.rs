@@ -10,7 +10,10 @@ use axum::{
 use serde::Serialize;
 
 use super::request_id::current_request_id;
-use crate::claim::ClaimRefusal;
+use crate::{
+    account::{AccountError, one_time_token::TokenRefusal},
+    claim::ClaimRefusal,
+};
 
 /// Handlers return this; `?` converts database and other errors into an
 /// opaque 500.
@@ -53,6 +56,19 @@ pub enum Error {
     /// Role change to the role the user already has (409).
     #[error("the user already has role {0}")]
     RoleUnchanged(crate::role::Role),
+    /// A role change that would leave no ADMIN (409).
+    #[error("this change would leave no ADMIN")]
+    LastAdmin,
+    /// A mailed token that cannot be redeemed (400 TOKEN_INVALID,
+    /// TOKEN_USED, TOKEN_EXPIRED).
+    #[error("{0}")]
+    Token(TokenRefusal),
+    /// A verification resend for a verified address (409).
+    #[error("the email address is verified already")]
+    EmailAlreadyVerified,
+    /// A password change with a wrong current password (400).
+    #[error("the current password is wrong")]
+    WrongPassword,
     /// Signup with an invite code nobody has (400).
     #[error("no user has this invite code")]
     UnknownInviteCode,
@@ -120,6 +136,12 @@ impl Error {
             Error::EmailTaken => (StatusCode::CONFLICT, "EMAIL_TAKEN"),
             Error::NicknameTaken => (StatusCode::CONFLICT, "NICKNAME_TAKEN"),
             Error::RoleUnchanged(_) => (StatusCode::CONFLICT, "ROLE_UNCHANGED"),
+            Error::LastAdmin => (StatusCode::CONFLICT, "LAST_ADMIN"),
+            Error::Token(TokenRefusal::Unknown) => (StatusCode::BAD_REQUEST, "TOKEN_INVALID"),
+            Error::Token(TokenRefusal::Used) => (StatusCode::BAD_REQUEST, "TOKEN_USED"),
+            Error::Token(TokenRefusal::Expired) => (StatusCode::BAD_REQUEST, "TOKEN_EXPIRED"),
+            Error::EmailAlreadyVerified => (StatusCode::CONFLICT, "EMAIL_ALREADY_VERIFIED"),
+            Error::WrongPassword => (StatusCode::BAD_REQUEST, "WRONG_PASSWORD"),
             Error::UnknownInviteCode => (StatusCode::BAD_REQUEST, "UNKNOWN_INVITE_CODE"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::Claim(refusal) => (claim_refusal_status(*refusal), refusal.code()),
@@ -260,6 +282,21 @@ impl From<crate::rate_limit::RateLimitError> for Error {
                 Error::RateLimited { retry_after_seconds }
             }
             crate::rate_limit::RateLimitError::Database(error) => error.into(),
+        }
+    }
+}
+
+impl From<TokenRefusal> for Error {
+    fn from(refusal: TokenRefusal) -> Self {
+        Error::Token(refusal)
+    }
+}
+
+impl From<AccountError> for Error {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Database(error) => error.into(),
+            AccountError::Hashing(error) => Error::Internal(error),
         }
     }
 }

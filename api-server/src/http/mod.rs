@@ -6,6 +6,7 @@ pub mod auth;
 pub mod claim_history;
 pub mod claims;
 pub mod client_address;
+pub mod email_verification;
 pub mod error;
 pub mod error_responses;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod password;
 pub mod profile;
 pub mod refresh_cookie;
 pub mod request_id;
@@ -36,7 +38,11 @@ use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{access_token::JwtKeys, config::Config};
+use crate::{
+    access_token::JwtKeys,
+    account::mail::{MailQueue, delivery::Mailer},
+    config::Config,
+};
 pub use error::{Error, Result};
 
 /// What every handler can reach.
@@ -50,6 +56,10 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// Where account mail is queued.
+    pub mail: MailQueue,
+    /// What delivers it (SMTP, or the log).
+    pub mailer: Mailer,
 }
 
 impl std::fmt::Debug for AppState {
@@ -68,6 +78,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(signup::router())
         .merge(session::router())
+        .merge(email_verification::router())
+        .merge(password::router())
         .merge(profile::router())
         .merge(roles::router())
         .merge(events::router())

@@ -36,6 +36,8 @@ pub struct Me {
     pub id: Uuid,
     /// Normalised email.
     pub email: String,
+    /// Whether the owner opened the link of a verification (or reset) mail.
+    pub email_verified: bool,
     /// Current role.
     pub role: Role,
     /// Birth date.
@@ -136,7 +138,8 @@ const ACCOUNT_GONE: &str = "the account of this token no longer exists";
 pub async fn get_me(State(state): State<AppState>, caller: Authorized<AnyRole>) -> Result<Json<MeResponse>> {
     let user = sqlx::query_as!(
         Me,
-        r#"select id, email, role as "role: Role", birth_date, nickname, bio, profile_image_url,
+        r#"select id, email, email_verified_at is not null as "email_verified!",
+                  role as "role: Role", birth_date, nickname, bio, profile_image_url,
                   invite_code, created_at
            from users where id = $1"#,
         caller.user_id

@@ -1,5 +1,6 @@
 //! PATCH /auth/users/{userId}/role: ADMIN and OPERATOR change other users'
-//! roles; only an ADMIN grants or removes ADMIN (DESIGN.md, "REST API").
+//! roles; only an ADMIN grants or removes ADMIN; an ADMIN always remains;
+//! the target's sessions end (DESIGN.md, "REST API"; `account::role_change`).
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,10 @@ use super::{
     error_responses::{BodyRefused, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::{Json, Path},
 };
-use crate::role::Role;
+use crate::{
+    account::role_change::{self, RoleChange},
+    role::Role,
+};
 
 /// `/auth/users/{userId}/role`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,7 +54,8 @@ pub struct RoleChangeResponse {
     pub user: RoleChangedUser,
 }
 
-/// Changes another user's role.
+/// Changes another user's role and revokes the target's refresh tokens, so
+/// the old role lasts at most one access-token lifetime.
 #[utoipa::path(
     patch,
     path = "/auth/users/{userId}/role",
@@ -66,7 +71,8 @@ pub struct RoleChangeResponse {
         (status = 403, description = "FORBIDDEN: not ADMIN/OPERATOR, own role, or ADMIN granted/removed by a non-ADMIN",
             body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "NOT_FOUND: no such user", body = Problem, content_type = PROBLEM_JSON),
-        (status = 409, description = "ROLE_UNCHANGED", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "ROLE_UNCHANGED, or LAST_ADMIN: the change would leave no ADMIN",
+            body = Problem, content_type = PROBLEM_JSON),
         BodyRefused,
         Unavailable,
     )
@@ -85,48 +91,28 @@ pub async fn change_user_role(
     if target_id == caller.user_id {
         return Err(Error::Forbidden("nobody changes their own role".into()));
     }
-    let mut tx = state.db.begin().await?;
-    // The token's role may be up to 15 minutes old; a role change decides
-    // on the caller's role as stored now.
-    let caller_role = sqlx::query_scalar!(
-        r#"select role as "role: Role" from users where id = $1"#,
-        caller.user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::Unauthorized("the account of this token no longer exists"))?;
-    if !Managers::admits(caller_role) {
-        return Err(Error::Forbidden(format!(
-            "role {caller_role} may not change roles"
-        )));
-    }
-    let target = sqlx::query!(
-        r#"select email, role as "role: Role" from users where id = $1 for update"#,
-        target_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("no user with id {target_id}")))?;
-    if (new_role == Role::Admin || target.role == Role::Admin) && caller_role != Role::Admin {
-        return Err(Error::Forbidden("only an ADMIN grants or removes ADMIN".into()));
-    }
-    if target.role == new_role {
-        return Err(Error::RoleUnchanged(new_role));
-    }
-    sqlx::query!(
-        "update users set role = $1, updated_at = now() where id = $2",
-        new_role as Role,
-        target_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    tracing::info!(from = %target.role, to = %new_role, "role changed");
+    let change =
+        role_change::change_role(&state.db, caller.user_id, target_id, new_role, Managers::admits).await?;
+    let email = match change {
+        RoleChange::Changed { email, .. } => email,
+        RoleChange::CallerGone => {
+            return Err(Error::Unauthorized("the account of this token no longer exists"));
+        }
+        RoleChange::CallerNotManager(role) => {
+            return Err(Error::Forbidden(format!("role {role} may not change roles")));
+        }
+        RoleChange::TargetNotFound => return Err(Error::NotFound(format!("no user with id {target_id}"))),
+        RoleChange::AdminOnly => {
+            return Err(Error::Forbidden("only an ADMIN grants or removes ADMIN".into()));
+        }
+        RoleChange::Unchanged => return Err(Error::RoleUnchanged(new_role)),
+        RoleChange::LastAdmin => return Err(Error::LastAdmin),
+    };
     Ok(Json(RoleChangeResponse {
         message: "Changed the user's role.",
         user: RoleChangedUser {
             id: target_id,
-            email: target.email,
+            email,
             role: new_role,
         },
     }))

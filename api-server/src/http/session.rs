@@ -20,9 +20,12 @@ use super::{
     refresh_cookie,
 };
 use crate::{
-    password, rate_limit,
+    account::{
+        activity, login_limit, password,
+        session::{self, IssuedRefreshToken, Rotation},
+    },
+    rate_limit,
     role::Role,
-    session::{self, IssuedRefreshToken, Rotation},
 };
 
 /// `/auth/login`, `/auth/refresh`, `/auth/logout`.
@@ -97,12 +100,18 @@ pub async fn log_in(
     if email.contains('\0') {
         return Err(Error::Unauthorized(BAD_PAIR));
     }
-    rate_limit::count_attempt(
+    // Failures count, not attempts, and never against the account from
+    // every address at once: see account::login_limit.
+    let attempt = login_limit::admit(
         &state.db,
         state.config.rate_limit_login_per_minute,
-        &[client.bucket("login"), rate_limit::email_bucket("login", &email)],
+        &client.bucket("login"),
+        &rate_limit::email_bucket("login", &email),
     )
     .await?;
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
+    }
     // No account has a password over the maximum (signup and bootstrap
     // enforce it), so do not spend a hash on one.
     if request.password.chars().count() > password::MAX_PASSWORD_CHARS {
@@ -120,6 +129,7 @@ pub async fn log_in(
         tracing::info!("login refused: unknown email or wrong password");
         return Err(Error::Unauthorized(BAD_PAIR));
     };
+    attempt.succeeded(&state.db).await;
     let mut tx = state.db.begin().await?;
     sqlx::query!("insert into user_logins (user_id) values ($1)", account.id)
         .execute(&mut *tx)
@@ -131,7 +141,9 @@ pub async fn log_in(
 }
 
 /// Exchanges a refresh token (body or cookie) for a new pair. Presenting a
-/// token that was already exchanged revokes its whole family.
+/// token that was already exchanged revokes its whole family. The first
+/// refresh of a day records a day of use (what `loginStreak` and
+/// `loginDays` count).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
@@ -167,7 +179,14 @@ pub async fn refresh_session(
             user_id,
             role,
             refresh,
-        } => token_response(&state, user_id, role, refresh),
+        } => {
+            // A refresh is a day of use too (account::activity); losing the
+            // record must not cost the client its new tokens.
+            if let Err(error) = activity::record_refresh(&state.db, user_id).await {
+                tracing::warn!(%error, %user_id, "could not record the day of use of a refresh");
+            }
+            token_response(&state, user_id, role, refresh)
+        }
         refused => {
             tracing::info!(outcome = ?refused, "refresh refused");
             Err(Error::Unauthorized(
@@ -216,7 +235,9 @@ fn presented_token(body: Option<RefreshRequest>, headers: &HeaderMap) -> Result<
         ))
 }
 
-fn token_response(
+/// The 200 answer of a new session: the pair in the body, the refresh
+/// token also as a cookie.
+pub(super) fn token_response(
     state: &AppState,
     user_id: Uuid,
     role: Role,

@@ -1,4 +1,5 @@
-//! POST /auth/signup: new USER accounts, with an optional referral.
+//! POST /auth/signup: new USER accounts, with an optional referral; the
+//! verification mail is queued with the account (DESIGN.md, "Accounts").
 
 use axum::{extract::State, http::StatusCode};
 use chrono::{NaiveDate, Utc};
@@ -14,7 +15,11 @@ use super::{
     error_responses::{BodyRefused, PROBLEM_JSON, RateLimited, Unavailable},
     extract::Json,
 };
-use crate::{email::Email, invite_code, password, rate_limit, role::Role};
+use crate::{
+    account::{email::Email, password, verification},
+    invite_code, rate_limit,
+    role::Role,
+};
 
 /// `/auth/signup`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -55,7 +60,8 @@ const EARLIEST_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1)
     None => NaiveDate::MIN,
 };
 
-/// Creates a USER account.
+/// Creates a USER account and mails it a verification link
+/// (`{PUBLIC_URL}/auth/verify-email?token=...`, good for 24 hours).
 #[utoipa::path(
     post,
     path = "/auth/signup",
@@ -120,7 +126,10 @@ pub async fn sign_up(
     // A generated invite code can collide with an existing one: retry with
     // a new code. Any other conflict is a taken email.
     for _ in 0..5 {
-        // One statement: the user and the referral exist together or not at all.
+        // One transaction: the user, the referral and the verification mail
+        // exist together or not at all. The mail is only queued here; the
+        // delivery worker sends it, so the mail server never slows a signup.
+        let mut tx = state.db.begin().await?;
         let created = sqlx::query!(
             r#"with new_user as (
                    insert into users (email, password_hash, birth_date, invite_code)
@@ -137,10 +146,13 @@ pub async fn sign_up(
             invite_code::generate(),
             inviter_id,
         )
-        .fetch_one(&state.db)
+        .fetch_one(&mut *tx)
         .await;
         match created {
             Ok(user) => {
+                verification::queue_mail(&mut tx, &state.mail, user.id, &user.email).await?;
+                tx.commit().await?;
+                state.mail.wake();
                 tracing::info!(user_id = %user.id, referred = inviter_id.is_some(), "user signed up");
                 let body = SignupResponse {
                     id: user.id,

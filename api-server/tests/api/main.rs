@@ -1,6 +1,7 @@
 //! API integration tests: one binary, one module per resource. Each test
 //! gets its own database and its own server on 127.0.0.1:0.
 
+mod account_activity;
 mod admin_bootstrap;
 mod bad_input;
 mod claims;
@@ -9,10 +10,13 @@ mod claims_history;
 mod claims_races;
 mod db_proxy;
 mod docs;
+mod email_verification;
 mod events;
 mod health;
 mod login;
+mod login_limits;
 mod outage;
+mod password_recovery;
 mod process;
 mod profile;
 mod races;

@@ -186,3 +186,46 @@ async fn a_demoted_operator_is_refused_even_with_an_unexpired_operator_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_an_admin() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        sqlx::query!("update users set role = 'USER' where role = 'ADMIN'")
+            .execute(&app.db)
+            .await
+            .expect("reset admins");
+        let (first, first_token) = app.user_with_role(Role::Admin).await;
+        let (second, second_token) = app.user_with_role(Role::Admin).await;
+        let (one, other) = tokio::join!(
+            change_role(&app, &first_token, second, "USER"),
+            change_role(&app, &second_token, first, "USER"),
+        );
+        let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+        statuses.sort_unstable();
+        // The second change waits for the first, then finds its caller demoted.
+        assert_eq!(statuses, [200, 403], "round {round}");
+        let admins = sqlx::query_scalar!(r#"select count(*) as "n!" from users where role = 'ADMIN'"#)
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(admins, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_change_revokes_the_targets_refresh_tokens() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let (target, email) = app.new_user().await;
+    let session = app.login(&email, crate::support::PASSWORD).await;
+    assert_eq!(change_role(&app, &admin, target, "OPERATOR").await.status(), 200);
+    let refreshed = app
+        .post_json("/auth/refresh", &json!({"refreshToken": session.refresh}))
+        .await;
+    assert_problem(refreshed, 401, "UNAUTHORIZED").await;
+    // A new login carries the new role.
+    let tokens = app.login(&email, crate::support::PASSWORD).await;
+    let (_, claims) = crate::tokens::decode_unverified(&tokens.access);
+    assert_eq!(claims["role"], "OPERATOR");
+}

@@ -10,7 +10,10 @@ use api_server::{
     role::Role,
     startup,
 };
-use liveops_testkit::TestDb;
+use liveops_testkit::{
+    TestDb,
+    smtp::{ReceivedMail, SmtpServer},
+};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::oneshot};
@@ -73,6 +76,11 @@ pub fn test_config(database_url: &str) -> Config {
         rate_limit_claims_per_minute: 0,
         idempotency_key_ttl_seconds: 24 * 60 * 60,
         trust_forwarded_for: false,
+        trusted_proxies: Default::default(),
+        rate_limit_mail_per_minute: 0,
+        smtp_url: None,
+        mail_from: "liveops tests <no-reply@example.com>".into(),
+        public_url: "http://127.0.0.1:8080".parse().expect("PUBLIC_URL"),
         max_body_bytes: 64 * 1024,
         database_max_connections: 5,
         log_format: LogFormat::Text,
@@ -127,7 +135,41 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// A server that sends its mail to a test SMTP server, and that server.
+pub async fn spawn_app_with_smtp(adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = spawn_app_with(|config| {
+        config.smtp_url = Some(Secret::new(url));
+        adjust(config);
+    })
+    .await;
+    (app, smtp)
+}
+
+/// How long a test waits for a mail: delivery is asynchronous, but quick.
+pub const MAIL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl TestApp {
+    /// The token of the link to `path` in `mail` (`{PUBLIC_URL}{path}?token=`).
+    pub fn token_in(&self, mail: &ReceivedMail, path: &str) -> String {
+        let base = self.config.public_url.as_str().trim_end_matches('/');
+        mail.link_token(&format!("{base}{path}?token="))
+            .unwrap_or_else(|| panic!("no {path} link in the mail: {}", mail.decoded()))
+    }
+
+    /// POST `path` with a JSON body, as if from `address` (the server must
+    /// trust X-Forwarded-For).
+    pub async fn post_json_from(&self, address: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("x-forwarded-for", address)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// `address` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)

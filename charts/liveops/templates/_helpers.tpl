@@ -169,3 +169,18 @@ topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{- define "liveops.relay.fullname" -}}
+{{- printf "%s-relay" (include "liveops.fullname" .) }}
+{{- end }}
+
+{{/* Secret and key holding the broker URL of the relay's transport; call with (dict "ctx" . "broker" "nats"|"amqp"). */}}
+{{- define "liveops.relay.brokerSecretName" -}}
+{{- $broker := index .ctx.Values.relay .broker }}
+{{- if $broker.existingSecret.name }}{{ $broker.existingSecret.name }}{{- else }}{{ include "liveops.relay.fullname" .ctx }}{{- end }}
+{{- end }}
+
+{{- define "liveops.relay.brokerSecretKey" -}}
+{{- $broker := index .ctx.Values.relay .broker }}
+{{- if $broker.existingSecret.name }}{{ $broker.existingSecret.key }}{{- else }}{{ printf "%s-url" .broker }}{{- end }}
+{{- end }}

@@ -22,7 +22,7 @@ pub use login_days::LoginDays;
 pub use login_streak::LoginStreak;
 pub use none::NoCondition;
 pub use profile_complete::ProfileComplete;
-pub use referrals::Referrals;
+pub use referrals::{Referrals, VerifiedReferrals};
 
 /// Who claims, and the event window the condition is judged in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,14 @@ pub async fn is_met(kind: ConditionKind, db: &PgPool, claimant: &Claimant) -> sq
         ConditionKind::None => NoCondition.is_met(db, claimant).await,
         ConditionKind::LoginStreak { days } => LoginStreak { days }.is_met(db, claimant).await,
         ConditionKind::LoginDays { days } => LoginDays { days }.is_met(db, claimant).await,
-        ConditionKind::Referrals { count } => Referrals { count }.is_met(db, claimant).await,
+        ConditionKind::Referrals {
+            count,
+            verified_only: false,
+        } => Referrals { count }.is_met(db, claimant).await,
+        ConditionKind::Referrals {
+            count,
+            verified_only: true,
+        } => VerifiedReferrals { count }.is_met(db, claimant).await,
         ConditionKind::ProfileComplete => ProfileComplete.is_met(db, claimant).await,
     }
 }

@@ -4,12 +4,10 @@
 //!
 //! Tokens are 256 random bits, handed out once; only their SHA-256 is stored.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::opaque_token::{generate as new_token, hash as token_hash};
 use crate::role::Role;
 
 /// A freshly issued refresh token (the only time its text exists).
@@ -42,16 +40,6 @@ pub enum Rotation {
     /// An already rotated token was presented after the grace period: the
     /// family is now revoked.
     ReuseDetected,
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 fn ttl_as_i64(ttl_seconds: u64) -> i64 {
@@ -190,4 +178,17 @@ pub async fn revoke(db: &PgPool, presented: &str) -> Result<bool, sqlx::Error> {
     .fetch_optional(db)
     .await?;
     Ok(revoked.is_some())
+}
+
+/// Revokes every session of `user_id` (password reset or change, role
+/// change): each of its refresh tokens stops working at once. Returns how
+/// many families were live.
+pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    let revoked = sqlx::query!(
+        "update refresh_token_families set revoked_at = now() where user_id = $1 and revoked_at is null",
+        user_id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(revoked.rows_affected())
 }
