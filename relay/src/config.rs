@@ -118,6 +118,24 @@ pub struct Config {
     /// How often a standby tries to take the leader's lock, in milliseconds.
     #[arg(long, env = "RELAY_STANDBY_POLL_MS", default_value_t = 1_000)]
     pub standby_poll_ms: u64,
+    /// Webhook requests in flight at once.
+    #[arg(long, env = "RELAY_WEBHOOK_CONCURRENCY", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub webhook_concurrency: u32,
+    /// How long one webhook request may take, connection included, in ms.
+    #[arg(long, env = "RELAY_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// Failed attempts after which a webhook delivery is given up.
+    #[arg(long, env = "RELAY_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12,
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub webhook_max_attempts: i32,
+    /// First pause before retrying a webhook, in ms; doubles per failure.
+    #[arg(long, env = "RELAY_WEBHOOK_RETRY_INITIAL_MS", default_value_t = 5_000)]
+    pub webhook_retry_initial_ms: u64,
+    /// Longest pause between webhook retries (and longest `Retry-After`
+    /// honoured), in ms.
+    #[arg(long, env = "RELAY_WEBHOOK_RETRY_MAX_MS", default_value_t = 3_600_000)]
+    pub webhook_retry_max_ms: u64,
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+use liveops_domain::crd::EventPhase;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -62,10 +64,37 @@ pub struct RewardSoldOut {
     pub last_claim_id: Uuid,
 }
 
+/// `data` of `dev.liveops.event.phase_changed`: an Event's phase changed,
+/// in either operator mode. Written by a trigger on `events` in the
+/// transaction that changed the phase (migration 0031), so messages of one
+/// Event reach its subject in the order the phases changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PhaseChanged {
+    /// The Event (last token of the subject).
+    pub event_id: Uuid,
+    /// The Event resource's namespace.
+    pub namespace: String,
+    /// The Event resource's name.
+    pub name: String,
+    /// The phase before; null when the Event was first projected.
+    pub from: Option<EventPhase>,
+    /// The phase now.
+    pub to: EventPhase,
+    /// When the change was written (its transaction's start).
+    pub at: DateTime<Utc>,
+    /// The Event generation the operator had projected.
+    pub generation: i64,
+}
+
 /// Each event type with the schema of its `data`.
 fn schemas() -> Vec<(&'static str, schemars::Schema)> {
     vec![
         ("dev.liveops.reward.claimed", schemars::schema_for!(RewardClaimed)),
+        (
+            "dev.liveops.event.phase_changed",
+            schemars::schema_for!(PhaseChanged),
+        ),
         (
             "dev.liveops.reward.sold_out",
             schemars::schema_for!(RewardSoldOut),

@@ -1,9 +1,11 @@
 //! The liveops outbox relay: publishes the rows the claim statement (and,
 //! later, the operator) writes to `outbox` to NATS JetStream or RabbitMQ as
-//! CloudEvents 1.0 (DESIGN.md, "Second stage" -> "Event bus").
+//! CloudEvents 1.0, and delivers them to webhook endpoints (DESIGN.md,
+//! "Second stage" -> "Event bus").
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod batch;
 pub mod cloudevent;
 pub mod config;
 pub mod error;
@@ -16,5 +18,6 @@ pub mod publisher;
 pub mod startup;
 pub mod telemetry;
 pub mod transport;
+pub mod webhook;
 
 pub use error::{Error, Result};

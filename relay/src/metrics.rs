@@ -37,6 +37,14 @@ pub struct ClassLabels {
     pub class: &'static str,
 }
 
+/// `outcome` label of webhook deliveries: delivered, failed (to be
+/// retried), gave_up, gone (410), refused (SSRF guard), dropped (endpoint
+/// deleted or disabled).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
 /// The relay's metrics, cheap to clone (shared counters).
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -61,6 +69,12 @@ pub struct Metrics {
     pub leader: Gauge,
     /// 1 while this replica has a broker connection.
     pub broker_connected: Gauge,
+    /// Webhook attempts by outcome.
+    pub webhook_deliveries: Family<OutcomeLabels, Counter>,
+    /// Duration of webhook requests, in seconds.
+    pub webhook_request_seconds: Histogram,
+    /// Webhook deliveries neither delivered nor given up.
+    pub webhook_pending: Gauge,
 }
 
 impl Default for Metrics {
@@ -86,6 +100,10 @@ impl Metrics {
             commit_to_ack_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
             leader: Gauge::default(),
             broker_connected: Gauge::default(),
+            webhook_deliveries: Family::default(),
+            // 5 ms .. ~40 s
+            webhook_request_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            webhook_pending: Gauge::default(),
         };
         let m = &metrics;
         registry.register("pending_rows", "Unpublished outbox rows", m.pending_rows.clone());
@@ -126,6 +144,21 @@ impl Metrics {
             "1 while connected to the broker",
             m.broker_connected.clone(),
         );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook attempts by outcome",
+            m.webhook_deliveries.clone(),
+        );
+        registry.register(
+            "webhook_request_seconds",
+            "Duration of webhook requests",
+            m.webhook_request_seconds.clone(),
+        );
+        registry.register(
+            "webhook_pending",
+            "Webhook deliveries neither delivered nor given up",
+            m.webhook_pending.clone(),
+        );
         *metrics
             .registry
             .lock()
@@ -138,11 +171,19 @@ impl Metrics {
         self.errors.get_or_create(&ClassLabels { class }).inc();
     }
 
+    /// Counts a webhook attempt's `outcome`.
+    pub fn webhook_outcome(&self, outcome: &'static str) {
+        self.webhook_deliveries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
     /// Sets the outbox gauges.
     pub fn set_stats(&self, stats: OutboxStats) {
         self.pending_rows.set(stats.pending);
         self.oldest_pending_age_seconds.set(stats.oldest_age_seconds);
         self.dead_letter_rows.set(stats.dead_letters);
+        self.webhook_pending.set(stats.webhook_pending);
     }
 
     /// The OpenMetrics text exposition.

@@ -1,6 +1,6 @@
 //! The outbox table as the relay sees it: due rows in id order, marking
 //! after the broker's ack, refusals, dead letters, retention and the gauges
-//! (migrations 0005 and 0030).
+//! (migrations 0005, 0030 and 0031).
 
 use std::time::Duration;
 
@@ -23,28 +23,48 @@ pub struct OutboxRow {
     pub attempts: i32,
 }
 
-/// Up to `limit` unpublished rows whose retry time has come, in id order.
-/// Every poll starts again from the lowest unpublished id, so a row whose
-/// transaction committed after a higher id was published is still found
-/// (ids are assigned at insert, not at commit).
-pub async fn fetch_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<OutboxRow>> {
+/// Up to `limit` unpublished rows whose retry time has come, in id order,
+/// but those of `in_flight` (sent, not yet marked). Every poll starts again
+/// from the lowest unpublished id, so a row whose transaction committed
+/// after a higher id was published is still found (ids are assigned at
+/// insert, not at commit).
+pub async fn fetch_due(
+    conn: &mut PgConnection,
+    limit: i64,
+    in_flight: &[i64],
+) -> sqlx::Result<Vec<OutboxRow>> {
     sqlx::query_as!(
         OutboxRow,
         "select id, event_type, payload, created_at, attempts
          from outbox
          where published_at is null and (next_attempt_at is null or next_attempt_at <= now())
+           and id <> all($2)
          order by id
          limit $1",
-        limit
+        limit,
+        in_flight
     )
     .fetch_all(conn)
     .await
 }
 
-/// Marks rows the broker acknowledged.
+/// Marks rows the broker acknowledged and, in the same statement, fans
+/// each out to the webhook endpoints subscribed to its type (migration
+/// 0031): live, not suspended, not disabled, `event_types` empty or
+/// naming it.
 pub async fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     sqlx::query!(
-        "update outbox set published_at = now(), last_error = null where id = any($1)",
+        "with marked as (
+             update outbox set published_at = now(), last_error = null
+             where id = any($1)
+             returning id, event_type, payload)
+         insert into webhook_deliveries (outbox_id, endpoint_id, message_id, event_type, payload)
+         select m.id, e.id, coalesce(m.payload->>'id', m.id::text), m.event_type, m.payload
+         from marked m
+         join webhook_endpoints e
+           on e.deleted_at is null and not e.suspended and e.disabled_reason is null
+          and (cardinality(e.event_types) = 0 or m.event_type = any(e.event_types))
+         on conflict do nothing",
         ids
     )
     .execute(conn)
@@ -116,6 +136,8 @@ pub struct OutboxStats {
     pub oldest_age_seconds: f64,
     /// Rows in `outbox_dead_letters`.
     pub dead_letters: i64,
+    /// Webhook deliveries neither delivered nor given up.
+    pub webhook_pending: i64,
 }
 
 /// Reads the gauges' values.
@@ -124,7 +146,9 @@ pub async fn stats(db: &PgPool) -> sqlx::Result<OutboxStats> {
         r#"select (select count(*) from outbox where published_at is null) as "pending!",
                   (select coalesce(extract(epoch from now() - min(created_at)), 0)::float8
                    from outbox where published_at is null) as "oldest_age_seconds!",
-                  (select count(*) from outbox_dead_letters) as "dead_letters!""#
+                  (select count(*) from outbox_dead_letters) as "dead_letters!",
+                  (select count(*) from webhook_deliveries
+                   where delivered_at is null and gave_up_at is null) as "webhook_pending!""#
     )
     .fetch_one(db)
     .await?;
@@ -132,5 +156,6 @@ pub async fn stats(db: &PgPool) -> sqlx::Result<OutboxStats> {
         pending: row.pending,
         oldest_age_seconds: row.oldest_age_seconds,
         dead_letters: row.dead_letters,
+        webhook_pending: row.webhook_pending,
     })
 }

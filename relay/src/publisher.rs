@@ -11,25 +11,24 @@
 
 use std::{future::Future, time::Duration};
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use tokio::{sync::watch, time::Instant};
 
 use crate::{
     Error, Result,
-    backoff::{Backoff, delay_after},
-    cloudevent::{self, Outbound},
+    backoff::Backoff,
+    batch::{self, Answered},
     config::Config,
     leader,
-    metrics::{Metrics, TypeLabels, type_label},
-    outbox::{self, OutboxRow},
-    transport::{AnyTransport, Delivery, Transport, TransportError, TransportSettings},
+    metrics::Metrics,
+    outbox,
+    transport::{AnyTransport, TransportSettings},
 };
 
 /// First pause after a broker failure; doubles up to RELAY_BACKOFF_MAX_MS.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// First pause before retrying a refused row; doubles per refusal.
-const INITIAL_ROW_RETRY: Duration = Duration::from_secs(1);
+pub(crate) const INITIAL_ROW_RETRY: Duration = Duration::from_secs(1);
 /// How often published rows past retention are deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(10);
 /// Rows deleted per statement, and statements per cleanup.
@@ -106,6 +105,7 @@ async fn lead(
     let mut transport: Option<AnyTransport> = None;
     let mut backoff = Backoff::new(INITIAL_BACKOFF, settings.backoff_max);
     let mut next_cleanup = Instant::now();
+    let mut answered: Option<Answered> = None;
     while !*shutdown.borrow() {
         if Instant::now() >= next_cleanup {
             delete_expired(&mut conn, settings, limit).await?;
@@ -128,108 +128,60 @@ async fn lead(
             }
             continue;
         };
-        let rows = bounded(limit, outbox::fetch_due(&mut conn, settings.batch_size)).await?;
+        let in_flight = answered.as_ref().map(Answered::ids).unwrap_or_default();
+        let rows = bounded(
+            limit,
+            outbox::fetch_due(&mut conn, settings.batch_size, &in_flight),
+        )
+        .await?;
         if rows.is_empty() {
-            pause(settings.poll_interval, shutdown).await;
+            if let Some(done) = answered.take() {
+                batch::record(&mut conn, done, settings, metrics).await?;
+            } else {
+                pause(settings.poll_interval, shutdown).await;
+            }
             continue;
         }
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= settings.batch_size;
-        if let Err(error) = publish_rows(&mut conn, active, &rows, settings, metrics).await? {
-            metrics.error(error.class());
-            metrics.broker_connected.set(0);
-            tracing::warn!(%error, "broker failed; reconnecting");
-            transport = None;
-            pause(backoff.next_delay(), shutdown).await;
-            continue;
+        let encoded = batch::encode(&mut conn, rows, settings, metrics).await?;
+        // The previous batch is marked while the broker takes this one.
+        let previous = answered.take();
+        let (recorded, sent) = tokio::join!(
+            async {
+                match previous {
+                    Some(done) => batch::record(&mut conn, done, settings, metrics).await,
+                    None => Ok(()),
+                }
+            },
+            batch::send(active, encoded),
+        );
+        recorded?;
+        match sent {
+            Ok(done) => {
+                answered = done;
+                backoff.reset();
+            }
+            Err(error) => {
+                metrics.error(error.class());
+                metrics.broker_connected.set(0);
+                tracing::warn!(%error, "broker failed; reconnecting");
+                transport = None;
+                pause(backoff.next_delay(), shutdown).await;
+                continue;
+            }
         }
-        backoff.reset();
         if !full {
+            if let Some(done) = answered.take() {
+                batch::record(&mut conn, done, settings, metrics).await?;
+            }
             pause(settings.poll_interval, shutdown).await;
         }
     }
+    // Shutting down: the last answered batch is marked, not republished.
+    if let Some(done) = answered.take() {
+        batch::record(&mut conn, done, settings, metrics).await?;
+    }
     Ok(())
-}
-
-/// Publishes one batch and records what the broker answered. The outer
-/// `Result` is the database's, the inner one the broker's.
-async fn publish_rows(
-    conn: &mut PgConnection,
-    transport: &mut AnyTransport,
-    rows: &[OutboxRow],
-    settings: &RelaySettings,
-    metrics: &Metrics,
-) -> Result<Result<(), TransportError>> {
-    let limit = settings.transport.ack_timeout;
-    let mut batch: Vec<(&OutboxRow, Outbound)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match cloudevent::encode(
-            row,
-            &settings.transport.subject_prefix,
-            settings.transport.ce_mode,
-        ) {
-            Ok(message) => batch.push((row, message)),
-            Err(malformed) => {
-                // No broker could ever take it: straight to the dead letters.
-                metrics.error("malformed");
-                tracing::error!(outbox_id = row.id, error = %malformed, "dead-lettering a malformed row");
-                bounded(limit, outbox::dead_letter(conn, row.id, &malformed.to_string())).await?;
-                metrics.dead_lettered.inc();
-            }
-        }
-    }
-    let messages: Vec<Outbound> = batch.iter().map(|(_, message)| message.clone()).collect();
-    if messages.is_empty() {
-        return Ok(Ok(()));
-    }
-    let deliveries = match transport.publish_batch(&messages).await {
-        Ok(deliveries) => deliveries,
-        Err(error) => return Ok(Err(error)),
-    };
-    if deliveries
-        .iter()
-        .all(|delivery| matches!(delivery, Delivery::Refused(_)))
-        && let Err(error) = transport.check().await
-    {
-        return Ok(Err(error));
-    }
-    let acked_at = Utc::now();
-    let mut acked = Vec::with_capacity(deliveries.len());
-    let mut refused = Vec::new();
-    for ((row, message), delivery) in batch.iter().zip(deliveries) {
-        let labels = TypeLabels {
-            r#type: type_label(&message.event_type),
-        };
-        match delivery {
-            Delivery::Stored | Delivery::Duplicate => {
-                if delivery == Delivery::Duplicate {
-                    metrics.duplicates.get_or_create(&labels).inc();
-                }
-                metrics.published.get_or_create(&labels).inc();
-                let latency = (acked_at - row.created_at).to_std().unwrap_or_default();
-                metrics.commit_to_ack_seconds.observe(latency.as_secs_f64());
-                acked.push(row.id);
-            }
-            Delivery::Refused(reason) => refused.push((*row, reason)),
-        }
-    }
-    bounded(limit, outbox::mark_published(conn, &acked)).await?;
-    for (row, reason) in refused {
-        metrics.error("refused");
-        let retry_in = delay_after(
-            INITIAL_ROW_RETRY,
-            settings.backoff_max,
-            row.attempts.unsigned_abs(),
-        );
-        let attempts = bounded(limit, outbox::record_refusal(conn, row.id, &reason, retry_in)).await?;
-        if attempts >= settings.max_attempts {
-            tracing::error!(outbox_id = row.id, attempts, %reason, "dead-lettering a row the broker keeps refusing");
-            bounded(limit, outbox::dead_letter(conn, row.id, &reason)).await?;
-            metrics.dead_lettered.inc();
-        } else {
-            tracing::warn!(outbox_id = row.id, attempts, %reason, ?retry_in, "the broker refused a row");
-        }
-    }
-    Ok(Ok(()))
 }
 
 /// Deletes published rows past retention, a bounded number per call.
@@ -248,7 +200,7 @@ async fn delete_expired(conn: &mut PgConnection, settings: &RelaySettings, limit
 }
 
 /// Bounds a query: a half-open connection must not hang the leader.
-async fn bounded<T>(limit: Duration, query: impl Future<Output = sqlx::Result<T>>) -> Result<T> {
+pub(crate) async fn bounded<T>(limit: Duration, query: impl Future<Output = sqlx::Result<T>>) -> Result<T> {
     tokio::time::timeout(limit, query)
         .await
         .map_err(|_| Error::DatabaseTimeout(limit))?

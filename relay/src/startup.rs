@@ -1,5 +1,5 @@
 //! Start-up: connect, migrate, serve the probes, refresh the gauges and
-//! run the relay loop until told to stop. `serve` takes a bound listener
+//! run the relay and webhook loops until told to stop. `serve` takes a bound listener
 //! and a shutdown future, so tests run the real thing on port 0.
 
 use std::{future::Future, time::Duration};
@@ -15,6 +15,7 @@ use crate::{
     metrics::Metrics,
     outbox,
     publisher::{self, RelaySettings},
+    webhook::{self, WebhookSettings, attempt::Clients},
 };
 
 /// How often the pending / oldest-age / dead-letter gauges are refreshed.
@@ -76,6 +77,15 @@ pub async fn serve(
             let _ = probe_stop.wait_for(|stop| *stop).await;
         },
     ));
+    let clients = Clients::new(Duration::from_millis(config.webhook_timeout_ms))
+        .context("cannot build the webhook HTTP client")?;
+    let webhooks = tokio::spawn(webhook::run(
+        db.clone(),
+        clients,
+        WebhookSettings::from_config(&config),
+        metrics.clone(),
+        stopped.clone(),
+    ));
     let gauges = tokio::spawn(refresh_gauges(db, metrics.clone()));
     let relay = tokio::spawn(publisher::run(
         RelaySettings::from_config(&config),
@@ -85,11 +95,13 @@ pub async fn serve(
     shutdown.await;
     let _ = stop.send(true);
     let relayed = relay.await;
+    let delivered = webhooks.await;
     gauges.abort();
     probes
         .await
         .context("probe server panicked")?
         .context("probe server failed")?;
+    delivered.context("webhook loop panicked")?;
     relayed.context("relay loop panicked")
 }
 

@@ -12,6 +12,7 @@ from conftest import ALL_FEATURES, REPO_ROOT, RELEASE, one, render_objects
 BINARIES = {
     "api-server": REPO_ROOT / "api-server" / "src" / "config.rs",
     "operator": REPO_ROOT / "operator" / "src" / "config.rs",
+    "relay": REPO_ROOT / "relay" / "src" / "config.rs",
 }
 # Set by the chart for tools inside the image, not read by the binary itself.
 PASS_THROUGH = {"RUST_LOG"}
@@ -21,8 +22,12 @@ def variables_read_by(config_rs) -> set[str]:
     return set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', config_rs.read_text()))
 
 
-@pytest.mark.parametrize("values", [{}, ALL_FEATURES, {"operator": {"watchNamespace": "games"}}],
-                         ids=["defaults", "all-features", "watch-namespace"])
+RELAY_ON = {"relay": {"enabled": True}}
+RELAY_AMQP = {"relay": {"enabled": True, "transport": "amqp", "amqp": {"existingSecret": {"name": "rabbit", "key": "uri"}}}}
+
+
+@pytest.mark.parametrize("values", [RELAY_ON, ALL_FEATURES, {"operator": {"watchNamespace": "games"}, **RELAY_AMQP}],
+                         ids=["defaults-with-relay", "all-features", "watch-namespace-amqp"])
 @pytest.mark.parametrize("binary", sorted(BINARIES))
 def test_chart_sets_only_variables_the_binary_reads(chart, binary, values):
     known = variables_read_by(BINARIES[binary])
@@ -35,7 +40,7 @@ def test_chart_sets_only_variables_the_binary_reads(chart, binary, values):
 
 @pytest.mark.parametrize("binary", sorted(BINARIES))
 def test_listen_port_matches_the_container_port_and_log_format_is_a_value_the_binary_accepts(chart, binary):
-    deployment = one(render_objects(chart, {}), "Deployment", f"{RELEASE}-liveops-{binary}")
+    deployment = one(render_objects(chart, RELAY_ON), "Deployment", f"{RELEASE}-liveops-{binary}")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["LISTEN_ADDR"] == f"0.0.0.0:{container['ports'][0]['containerPort']}"

@@ -53,9 +53,9 @@ def test_all_features_render_every_optional_object(chart):
     assert counts["HorizontalPodAutoscaler"] == 1
     assert counts["Ingress"] == 1
     assert counts["PodDisruptionBudget"] == 2
-    assert counts["NetworkPolicy"] == 2
-    assert counts["ServiceMonitor"] == 2
-    assert counts["Secret"] == 3  # database URL, JWT secret, bootstrap admin password
+    assert counts["NetworkPolicy"] == 3  # api-server, operator, relay
+    assert counts["ServiceMonitor"] == 3
+    assert counts["Secret"] == 4  # database URL, JWT secret, bootstrap admin password, NATS URL
     assert counts["Role"] == 1 and counts["RoleBinding"] == 1  # leader election leases
 
 

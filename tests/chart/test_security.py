@@ -18,9 +18,10 @@ def env_of(container) -> dict:
     return {e["name"]: e for e in container.get("env", [])}
 
 
-def test_every_pod_meets_pod_security_restricted(rendered):
+def test_every_pod_meets_pod_security_restricted(rendered, value_set):
     specs = pod_specs(rendered)
-    assert {name for name, _ in specs} == {API, OPERATOR}
+    relay = {f"{RELEASE}-liveops-relay"} if value_set[1].get("relay", {}).get("enabled") else set()
+    assert {name for name, _ in specs} == {API, OPERATOR} | relay
     for name, spec in specs:
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True, name

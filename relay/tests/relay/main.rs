@@ -8,5 +8,8 @@ mod claims;
 mod failover;
 mod nats;
 mod nats_faults;
+mod phases;
 mod support;
 mod tcp_proxy;
+mod webhook_receiver;
+mod webhooks;

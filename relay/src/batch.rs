@@ -1,0 +1,146 @@
+//! One batch's way through the relay: encoded (a malformed row goes
+//! straight to the dead letters), sent to the broker, and its answers
+//! recorded (marked, or refusals counted and dead-lettered after
+//! RELAY_MAX_ATTEMPTS). The leader records one batch while the broker
+//! takes the next, so the database and the broker work at the same time.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::{
+    Result,
+    backoff::delay_after,
+    cloudevent::{self, Outbound},
+    metrics::{Metrics, TypeLabels, type_label},
+    outbox::{self, OutboxRow},
+    publisher::{INITIAL_ROW_RETRY, RelaySettings, bounded},
+    transport::{AnyTransport, Delivery, Transport, TransportError},
+};
+
+/// Rows encoded for the broker, each with its message.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    rows: Vec<OutboxRow>,
+    messages: Vec<Outbound>,
+}
+
+/// A batch the broker answered, not yet recorded in the outbox.
+#[derive(Debug)]
+pub struct Answered {
+    encoded: Encoded,
+    deliveries: Vec<Delivery>,
+    acked_at: DateTime<Utc>,
+}
+
+impl Answered {
+    /// Ids of its rows: sent, not marked yet, so not to be fetched again.
+    pub fn ids(&self) -> Vec<i64> {
+        self.encoded.rows.iter().map(|row| row.id).collect()
+    }
+}
+
+/// Encodes `rows`; a row no broker could ever take is dead-lettered now.
+pub async fn encode(
+    conn: &mut PgConnection,
+    rows: Vec<OutboxRow>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<Encoded> {
+    let limit = settings.transport.ack_timeout;
+    let mut encoded = Encoded::default();
+    for row in rows {
+        match cloudevent::encode(
+            &row,
+            &settings.transport.subject_prefix,
+            settings.transport.ce_mode,
+        ) {
+            Ok(message) => {
+                encoded.rows.push(row);
+                encoded.messages.push(message);
+            }
+            Err(malformed) => {
+                metrics.error("malformed");
+                tracing::error!(outbox_id = row.id, error = %malformed, "dead-lettering a malformed row");
+                bounded(limit, outbox::dead_letter(conn, row.id, &malformed.to_string())).await?;
+                metrics.dead_lettered.inc();
+            }
+        }
+    }
+    Ok(encoded)
+}
+
+/// Publishes `encoded` in order and waits for every answer. When the
+/// broker refused every message, the stream or exchange itself may be
+/// gone: `check` tells a broker failure from refusals of these messages.
+pub async fn send(
+    transport: &mut AnyTransport,
+    encoded: Encoded,
+) -> Result<Option<Answered>, TransportError> {
+    if encoded.messages.is_empty() {
+        return Ok(None);
+    }
+    let deliveries = transport.publish_batch(&encoded.messages).await?;
+    if deliveries
+        .iter()
+        .all(|delivery| matches!(delivery, Delivery::Refused(_)))
+    {
+        transport.check().await?;
+    }
+    Ok(Some(Answered {
+        encoded,
+        deliveries,
+        acked_at: Utc::now(),
+    }))
+}
+
+/// Marks the acknowledged rows and counts the refusals.
+pub async fn record(
+    conn: &mut PgConnection,
+    answered: Answered,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<()> {
+    let limit = settings.transport.ack_timeout;
+    let Answered {
+        encoded,
+        deliveries,
+        acked_at,
+    } = answered;
+    let mut acked = Vec::with_capacity(deliveries.len());
+    let mut refused = Vec::new();
+    for ((row, message), delivery) in encoded.rows.iter().zip(&encoded.messages).zip(deliveries) {
+        let labels = TypeLabels {
+            r#type: type_label(&message.event_type),
+        };
+        match delivery {
+            Delivery::Stored | Delivery::Duplicate => {
+                if delivery == Delivery::Duplicate {
+                    metrics.duplicates.get_or_create(&labels).inc();
+                }
+                metrics.published.get_or_create(&labels).inc();
+                let latency = (acked_at - row.created_at).to_std().unwrap_or_default();
+                metrics.commit_to_ack_seconds.observe(latency.as_secs_f64());
+                acked.push(row.id);
+            }
+            Delivery::Refused(reason) => refused.push((row, reason)),
+        }
+    }
+    bounded(limit, outbox::mark_published(conn, &acked)).await?;
+    for (row, reason) in refused {
+        metrics.error("refused");
+        let retry_in = delay_after(
+            INITIAL_ROW_RETRY,
+            settings.backoff_max,
+            row.attempts.unsigned_abs(),
+        );
+        let attempts = bounded(limit, outbox::record_refusal(conn, row.id, &reason, retry_in)).await?;
+        if attempts >= settings.max_attempts {
+            tracing::error!(outbox_id = row.id, attempts, %reason, "dead-lettering a row the broker keeps refusing");
+            bounded(limit, outbox::dead_letter(conn, row.id, &reason)).await?;
+            metrics.dead_lettered.inc();
+        } else {
+            tracing::warn!(outbox_id = row.id, attempts, %reason, ?retry_in, "the broker refused a row");
+        }
+    }
+    Ok(())
+}
