@@ -8,6 +8,7 @@
 //! finalizer go. [`error_policy`] logs, counts and requeues with backoff.
 
 mod event;
+mod memo;
 mod reward;
 mod status;
 
@@ -34,9 +35,10 @@ use kube::{
 use sqlx::PgPool;
 
 pub use event::reconcile_event;
+pub use memo::ProjectionMemo;
 pub use reward::reconcile_reward;
 
-use crate::{error::Error, metrics::Metrics};
+use crate::{error::Error, metrics::Metrics, phase_timer::PhaseTimer};
 
 /// Finalizer that keeps a deleted object until its rows are soft-deleted.
 pub const FINALIZER: &str = "liveops.dev/cleanup";
@@ -60,6 +62,11 @@ pub struct Context {
     pub metrics: Metrics,
     /// The clock phases are computed against: `Utc::now`, fixed in tests.
     pub clock: Clock,
+    /// Where Event rows wait for their next boundary; the cluster source
+    /// runs the task serving it.
+    pub phase_timer: PhaseTimer,
+    /// What this process projected last per object, to skip unchanged upserts.
+    pub memo: ProjectionMemo,
     /// Consecutive failures per object (`Kind/namespace/name`), for backoff.
     failures: Arc<Mutex<HashMap<String, u32>>>,
 }
@@ -80,6 +87,8 @@ impl Context {
             db,
             metrics,
             clock: Arc::new(Utc::now),
+            phase_timer: PhaseTimer::default(),
+            memo: ProjectionMemo::default(),
             failures: Arc::default(),
         }
     }
@@ -120,6 +129,17 @@ impl std::fmt::Debug for Context {
 pub fn backoff(attempts: u32) -> Duration {
     let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
     BACKOFF_BASE.saturating_mul(factor).min(BACKOFF_MAX)
+}
+
+/// `base` plus a share of `base` fixed per object (0 to 100 %), so the
+/// safety-net resyncs of 30,000 objects are spread over time instead of
+/// all falling due together.
+pub fn spread(base: Duration, key: &str) -> Duration {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    let per_mille = u32::try_from(hasher.finish() % 1000).unwrap_or(0);
+    base + base * per_mille / 1000
 }
 
 /// `Kind/namespace/name`: the key of per-object state.

@@ -1,5 +1,5 @@
 //! An in-memory Kubernetes API server for running the real controllers in
-//! tests: list and watch of Events and Rewards, finalizer JSON patches,
+//! tests and in the operator bench (feature `fake-api`): list and watch of Events and Rewards, finalizer JSON patches,
 //! status applies, and events.k8s.io Events, for one namespace.
 //!
 //! Only what the controllers use is implemented; anything else answers 404
@@ -22,6 +22,9 @@ use tokio::sync::mpsc;
 const GROUP_PATH: &str = "/apis/liveops.dev/v1alpha1/namespaces/";
 const EVENTS_PATH: &str = "/apis/events.k8s.io/v1/namespaces/";
 const LEASES_PATH: &str = "/apis/coordination.k8s.io/v1/namespaces/";
+
+mod lease;
+mod list;
 
 type ResponseBody = BoxBody<Bytes, Infallible>;
 
@@ -58,15 +61,18 @@ impl FakeApi {
         let mut state = self.lock();
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let key = (plural.to_owned(), name);
-        let kind = if state.objects.contains_key(&key) {
-            "MODIFIED"
-        } else {
-            "ADDED"
-        };
+        let existing = state.objects.get(&key);
+        let kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
         if object["metadata"]["uid"].is_null() {
             object["metadata"]["uid"] = json!(uuid::Uuid::new_v4().to_string());
         }
-        object["metadata"]["generation"] = json!(1);
+        // As an API server does: a new spec bumps the generation.
+        let generation = match existing {
+            Some(old) if old["spec"] == object["spec"] => old["metadata"]["generation"].clone(),
+            Some(old) => json!(old["metadata"]["generation"].as_i64().unwrap_or(0) + 1),
+            None => json!(1),
+        };
+        object["metadata"]["generation"] = generation;
         state.store(key, object, kind);
     }
 
@@ -88,6 +94,15 @@ impl FakeApi {
             .objects
             .get(&(plural.to_owned(), name.to_owned()))
             .cloned()
+    }
+
+    /// How many objects of `plural` satisfy `check`.
+    pub fn count_where(&self, plural: &str, check: impl Fn(&Value) -> bool) -> usize {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|((p, _), object)| p == plural && check(object))
+            .count()
     }
 
     /// Reasons of the events.k8s.io Events recorded about `name`.
@@ -136,76 +151,11 @@ impl FakeApi {
         let segments: Vec<&str> = rest.split('/').collect();
         match (method, segments.as_slice()) {
             (Method::GET, [_, plural]) if query.contains("watch=true") => self.watch(plural, &query),
-            (Method::GET, [_, plural]) => self.list(plural),
+            (Method::GET, [_, plural]) => self.list(plural, &query),
             (Method::PATCH, [_, plural, name]) => self.patch_finalizers(plural, name, &body),
             (Method::PATCH, [_, plural, name, "status"]) => self.apply_status(plural, name, &body),
             _ => not_found(&path),
         }
-    }
-
-    /// The one Lease: get, create, and patches of `spec` (a merge where null
-    /// removes). As with server-side apply's field ownership, an apply that
-    /// would take `holderIdentity` from another holder is a 409 conflict.
-    fn lease(&self, method: &Method, path: &str, apply: bool, body: Value) -> Response<ResponseBody> {
-        let mut state = self.lock();
-        let named = path.rsplit('/').next() != Some("leases");
-        match (method, named) {
-            (&Method::GET, true) if !state.lease.is_null() => json_response(StatusCode::OK, &state.lease),
-            (&Method::POST, false) => {
-                state.lease = body;
-                state.lease["metadata"]["resourceVersion"] = json!("1");
-                json_response(StatusCode::CREATED, &state.lease)
-            }
-            (&Method::PATCH, true) if !state.lease.is_null() => {
-                let holder = &state.lease["spec"]["holderIdentity"];
-                let wanted = &body["spec"]["holderIdentity"];
-                if apply && !holder.is_null() && !wanted.is_null() && holder != wanted {
-                    let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                        "reason": "Conflict", "code": 409, "message": "holderIdentity is owned"});
-                    return json_response(StatusCode::CONFLICT, &status);
-                }
-                let mut spec = state.lease["spec"].as_object().cloned().unwrap_or_default();
-                for (key, value) in body["spec"].as_object().cloned().unwrap_or_default() {
-                    if value.is_null() {
-                        spec.remove(&key);
-                    } else {
-                        spec.insert(key, value);
-                    }
-                }
-                state.lease["spec"] = Value::Object(spec);
-                json_response(StatusCode::OK, &state.lease)
-            }
-            _ => not_found(path),
-        }
-    }
-
-    /// Replaces the Lease, e.g. with one another replica holds.
-    pub fn set_lease(&self, lease: Value) {
-        self.lock().lease = lease;
-    }
-
-    /// Who holds the Lease.
-    pub fn lease_holder(&self) -> Option<String> {
-        self.lock().lease["spec"]["holderIdentity"]
-            .as_str()
-            .map(ToOwned::to_owned)
-    }
-
-    fn list(&self, plural: &str) -> Response<ResponseBody> {
-        let state = self.lock();
-        let items: Vec<Value> = state
-            .objects
-            .iter()
-            .filter(|((p, _), _)| p == plural)
-            .map(|(_, object)| object.clone())
-            .collect();
-        let list = json!({
-            "apiVersion": "liveops.dev/v1alpha1",
-            "kind": "List",
-            "metadata": {"resourceVersion": state.resource_version.to_string()},
-            "items": items,
-        });
-        json_response(StatusCode::OK, &list)
     }
 
     fn watch(&self, plural: &str, query: &str) -> Response<ResponseBody> {

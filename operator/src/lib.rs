@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod leader;
 pub mod metrics;
+pub mod phase_timer;
 pub mod projection;
 pub mod reconcile;
 pub mod schedule;
@@ -19,5 +20,5 @@ pub mod telemetry;
 
 pub use error::{Error, Result};
 
-#[cfg(test)]
-mod fake_api;
+#[cfg(any(test, feature = "fake-api"))]
+pub mod fake_api;

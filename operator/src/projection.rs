@@ -9,10 +9,12 @@
 //! `events.claims_total`: only the claim transaction does, so neither
 //! editing `quantity` nor re-creating an object resets a count.
 
+mod counters;
+mod event_batch;
 mod ids;
+mod phase;
 mod reward;
-
-use std::collections::HashMap;
+mod reward_batch;
 
 use liveops_domain::{
     ClaimFrequency,
@@ -21,8 +23,12 @@ use liveops_domain::{
 use sqlx::PgPool;
 
 pub use self::{
+    counters::{RewardCounters, live_claims_totals, reward_counters_under},
+    event_batch::{ProjectedEvent, upsert_events},
     ids::{Kind, definition_id, definition_key, namespace_of},
+    phase::{FlippedEvent, flip_phases},
     reward::{RewardProjection, RewardRow, soft_delete_reward, upsert_reward},
+    reward_batch::upsert_rewards,
 };
 use crate::error::Result;
 
@@ -48,10 +54,10 @@ pub struct EventRow<'a> {
 /// touching nothing when the row already matches, and returns its
 /// `claims_total`. An existing row keeps its id, so a re-created Event keeps
 /// its claims, its rewards and `claims_total`.
-pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<i64> {
+pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<ProjectedEvent> {
     let spec = row.spec;
     let condition = serde_json::to_value(spec.condition.clone().unwrap_or_default())?;
-    let total = sqlx::query_scalar!(
+    let total = sqlx::query!(
         "with upserted as (
          insert into events (id, namespace, name, display_name, description, starts_at, ends_at,
                              time_zone, condition, claim_frequency, max_rewards_per_user, suspended,
@@ -74,11 +80,11 @@ pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<i64> {
                 excluded.time_zone, excluded.condition, excluded.claim_frequency,
                 excluded.max_rewards_per_user, excluded.suspended, excluded.max_claims, excluded.phase,
                 excluded.generation, null::timestamptz)
-         returning claims_total
+         returning id, claims_total
          )
-         select claims_total as \"claims_total!\" from upserted
+         select id as \"id!\", claims_total as \"claims_total!\" from upserted
          union all
-         select claims_total from events
+         select id, claims_total from events
          where namespace = $2 and name = $3 and not exists (select 1 from upserted)",
         definition_id(Kind::Event, row.namespace, row.name),
         row.namespace,
@@ -98,7 +104,10 @@ pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<i64> {
     )
     .fetch_one(db)
     .await?;
-    Ok(i64::from(total))
+    Ok(ProjectedEvent {
+        id: total.id,
+        claims_total: i64::from(total.claims_total),
+    })
 }
 
 /// Marks an existing event row Invalid and suspended, so no claim passes
@@ -130,18 +139,6 @@ pub async fn event_claims_total(db: &PgPool, namespace: &str, name: &str) -> Res
     Ok(total.map(i64::from))
 }
 
-/// `claims_total` of every live event row by `(namespace, name)`, for a
-/// cheap resync.
-pub async fn live_claims_totals(db: &PgPool) -> Result<HashMap<(String, String), i64>> {
-    let rows = sqlx::query!("select namespace, name, claims_total from events where deleted_at is null")
-        .fetch_all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ((row.namespace, row.name), i64::from(row.claims_total)))
-        .collect())
-}
-
 /// Soft-deletes an event row; its rewards and claims stay for history, and
 /// re-creating the Event revives the row.
 pub async fn soft_delete_event(db: &PgPool, namespace: &str, name: &str) -> Result<()> {
@@ -156,6 +153,9 @@ pub async fn soft_delete_event(db: &PgPool, namespace: &str, name: &str) -> Resu
     Ok(())
 }
 
+#[cfg(test)]
+#[path = "projection/batch_tests.rs"]
+mod batch_tests;
 #[cfg(test)]
 #[path = "projection/identity_tests.rs"]
 mod identity_tests;

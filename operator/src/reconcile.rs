@@ -8,30 +8,31 @@
 //! moves on a flip and no field holds "now", so writing the status never
 //! wakes the controller again.
 //!
-//! Rewards' `claimed`/`remaining` are refreshed by a short resync (the
-//! callers re-run [`reconcile_reward`], see [`REWARD_RESYNC`]), not by
-//! LISTEN/NOTIFY: the reconcile only reads when nothing changed, so a resync
-//! costs one or two indexed selects per reward.
+//! Many objects at once go through [`batch`]: the same outcomes, with one
+//! statement per batch instead of one or two per object. Rewards'
+//! `claimed`/`remaining` follow claims through change-driven passes in each
+//! source (`source::cluster::claims`, `source::manifests::counters`), not
+//! through re-running the reconcile.
 
-use std::time::Duration;
+pub mod batch;
+pub mod refresh;
+mod status;
 
 use chrono::{DateTime, Utc};
-use kube::ResourceExt;
 use liveops_domain::crd::{
     ConditionStatus, Event, EventPhase, EventStatus, Reward, RewardStatus, SpecProblem, StatusCondition,
-    set_condition, validation::reward_spec_problems,
+    validation::reward_spec_problems,
 };
 use sqlx::PgPool;
+use uuid::Uuid;
 
+pub use self::status::remaining_of;
+pub(crate) use self::status::{event_outcome, reward_outcome};
 use crate::{
     error::Result,
-    projection::{self, EventRow, RewardProjection, RewardRow},
+    projection::{self, EventRow, RewardRow},
     schedule::schedule_at,
 };
-
-/// How often manifests mode re-reads Rewards' counters, so `claimed` and
-/// `remaining` follow claims within seconds.
-pub const REWARD_RESYNC: Duration = Duration::from_secs(2);
 
 /// Condition type both kinds carry.
 pub const READY: &str = "Ready";
@@ -50,6 +51,9 @@ pub struct EventOutcome {
     /// When to reconcile again: exactly the next phase boundary; `None` when
     /// nothing is ahead (Ended, Invalid).
     pub requeue_at: Option<DateTime<Utc>>,
+    /// The row the spec was written to, for the phase timer (`None` when
+    /// the spec is invalid: an Invalid row has no boundary).
+    pub row_id: Option<Uuid>,
 }
 
 /// What reconciling a Reward decided.
@@ -101,150 +105,45 @@ pub async fn reconcile_event(db: &PgPool, event: &Event, now: DateTime<Utc>) -> 
     let (namespace, name) = projection::definition_key(&event.metadata)?;
     let generation = generation_of(event.metadata.generation);
     let schedule = schedule_at(&event.spec, now);
-
-    let claims_total = if schedule.problems.is_empty() {
-        let row = EventRow {
-            namespace,
-            name,
-            spec: &event.spec,
-            phase: schedule.phase,
-            generation,
-        };
-        Some(projection::upsert_event(db, row).await?)
-    } else {
+    if !schedule.problems.is_empty() {
         projection::mark_event_invalid(db, namespace, name, generation).await?;
-        projection::event_claims_total(db, namespace, name).await?
+        let claims_total = projection::event_claims_total(db, namespace, name).await?;
+        return Ok(event_outcome(event, schedule, claims_total, None, now));
+    }
+    let row = EventRow {
+        namespace,
+        name,
+        spec: &event.spec,
+        phase: schedule.phase,
+        generation,
     };
-
-    let current = event.status.clone().unwrap_or_default();
-    let mut conditions = current.conditions.clone();
-    let condition = if schedule.problems.is_empty() {
-        ready(
-            ConditionStatus::True,
-            "Synced",
-            format!("phase {}", schedule.phase),
-            generation,
-            now,
-        )
-    } else {
-        ready(
-            ConditionStatus::False,
-            "InvalidSpec",
-            joined(&schedule.problems),
-            generation,
-            now,
-        )
-    };
-    set_condition(&mut conditions, condition);
-    let status = EventStatus {
-        phase: Some(schedule.phase),
-        observed_generation: Some(generation),
-        conditions,
-        next_transition_time: schedule.next_transition_at,
-        claims_total,
-    };
-    let phase_change = (current.phase != Some(schedule.phase)).then_some((current.phase, schedule.phase));
-    Ok(EventOutcome {
-        projected: schedule.problems.is_empty(),
-        status,
-        problems: schedule.problems,
-        phase_change,
-        requeue_at: schedule.next_transition_at,
-    })
+    let projected = projection::upsert_event(db, row).await?;
+    Ok(event_outcome(
+        event,
+        schedule,
+        Some(projected.claims_total),
+        Some(projected.id),
+        now,
+    ))
 }
 
 /// Projects a Reward into `rewards` (unless its Event has no live row) and
 /// computes its status from the counters the claim transaction keeps.
 pub async fn reconcile_reward(db: &PgPool, reward: &Reward, now: DateTime<Utc>) -> Result<RewardOutcome> {
     let (namespace, name) = projection::definition_key(&reward.metadata)?;
-    let generation = generation_of(reward.metadata.generation);
-    let current = reward.status.clone().unwrap_or_default();
-    let mut conditions = current.conditions.clone();
-
     let problems = reward_spec_problems(&reward.spec);
     let projected = if problems.is_empty() {
         let row = RewardRow {
             namespace,
             name,
             spec: &reward.spec,
-            generation,
+            generation: generation_of(reward.metadata.generation),
         };
         Some(projection::upsert_reward(db, row).await?)
     } else {
         None
     };
-    let written = matches!(projected, Some(RewardProjection::Projected { .. }));
-    let (claimed, remaining, problems) = match projected {
-        Some(RewardProjection::Projected { claimed, quantity }) => {
-            let message = format!("projected under Event {}", reward.spec.event_ref.name);
-            set_condition(
-                &mut conditions,
-                ready(ConditionStatus::True, "Synced", message, generation, now),
-            );
-            let remaining = quantity.map(|quantity| (quantity - claimed).max(0));
-            (Some(claimed), remaining, problems)
-        }
-        Some(RewardProjection::EventNotFound) => {
-            let problem = SpecProblem {
-                field: "spec.eventRef.name".to_owned(),
-                message: format!("Event {namespace}/{} does not exist", reward.spec.event_ref.name),
-            };
-            let condition = ready(
-                ConditionStatus::False,
-                "EventNotFound",
-                problem.to_string(),
-                generation,
-                now,
-            );
-            set_condition(&mut conditions, condition);
-            (current.claimed, current.remaining, vec![problem])
-        }
-        Some(RewardProjection::EventRefChanged { event }) => {
-            // Re-created under the same name with another eventRef: the
-            // ledger stays with its event (DESIGN.md, "Claims: integrity on
-            // every path"), as the CEL rule keeps an edit from moving it.
-            let problem = SpecProblem {
-                field: "spec.eventRef.name".to_owned(),
-                message: format!(
-                    "Reward {namespace}/{name} belongs to Event {event} (its claims and stock stay there), \
-                     so eventRef cannot become {}: give a reward for another event a new name",
-                    reward.spec.event_ref.name
-                ),
-            };
-            let condition = ready(
-                ConditionStatus::False,
-                "EventRefChanged",
-                problem.to_string(),
-                generation,
-                now,
-            );
-            set_condition(&mut conditions, condition);
-            (current.claimed, current.remaining, vec![problem])
-        }
-        None => {
-            let condition = ready(
-                ConditionStatus::False,
-                "InvalidSpec",
-                joined(&problems),
-                generation,
-                now,
-            );
-            set_condition(&mut conditions, condition);
-            (current.claimed, current.remaining, problems)
-        }
-    };
-    let status = RewardStatus {
-        claimed,
-        remaining,
-        conditions,
-        observed_generation: Some(generation),
-    };
-    tracing::trace!(reward = %reward.name_any(), ?status, "reward reconciled");
-    Ok(RewardOutcome {
-        status,
-        problems,
-        projected: written,
-    })
+    Ok(reward_outcome(reward, projected, problems, now))
 }
 
 /// Soft-deletes an Event's row on deletion (claims history stays).

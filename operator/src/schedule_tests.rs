@@ -120,7 +120,10 @@ fn several_condition_kinds_or_zero_counts_are_invalid() {
     let mut two = spec(START, END);
     two.condition = Some(ConditionSpec {
         login_days: Some(DaysCondition { days: 2 }),
-        referrals: Some(ReferralsCondition { count: 1 }),
+        referrals: Some(ReferralsCondition {
+            count: 1,
+            verified_only: false,
+        }),
         ..ConditionSpec::default()
     });
     assert_eq!(schedule_at(&two, at(START)).problems[0].field, "spec.condition");

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use kube::{
     Api, ResourceExt,
     runtime::{
@@ -18,7 +19,8 @@ use super::{
 };
 use crate::{
     error::{Error, Result},
-    reconcile,
+    reconcile::{self, EventOutcome, refresh::refresh_event},
+    schedule::schedule_at,
 };
 
 /// Reconciles one Event: projects it into Postgres, writes its status and
@@ -39,10 +41,30 @@ pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Act
     Ok(action)
 }
 
+/// The shared reconcile, or only a counters read when this process already
+/// projected this generation in this phase (see `memo`).
+async fn project(event: &Event, ctx: &Context, now: DateTime<Utc>) -> Result<EventOutcome> {
+    let key = object_key(event);
+    let generation = event.metadata.generation.unwrap_or(1);
+    let phase = Some(schedule_at(&event.spec, now).phase.as_str());
+    if ctx.memo.is_current(&key, generation, phase)
+        && let Some(outcome) = refresh_event(&ctx.db, event, now).await?
+    {
+        return Ok(outcome);
+    }
+    let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
+    if outcome.projected {
+        ctx.memo.projected(key, generation, phase);
+    } else {
+        ctx.memo.forget(&key);
+    }
+    Ok(outcome)
+}
+
 async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action> {
     let now = (ctx.clock)();
     let current = event.status.as_ref();
-    let outcome = match reconcile::reconcile_event(&ctx.db, event, now).await {
+    let outcome = match project(event, ctx, now).await {
         Ok(outcome) => outcome,
         Err(error @ Error::Database(_)) => {
             let mut status = current.cloned().unwrap_or_default();
@@ -53,6 +75,9 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
         }
         Err(error) => return Err(error),
     };
+    if let Some(id) = outcome.row_id {
+        ctx.phase_timer.schedule(id, outcome.requeue_at);
+    }
     apply_status(api, event, current, &outcome.status).await?;
 
     let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
@@ -88,6 +113,7 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
 
 async fn cleanup(event: &Event, ctx: &Context) -> Result<Action> {
     reconcile::cleanup_event(&ctx.db, event).await?;
+    ctx.memo.forget(&object_key(event));
     ctx.metrics.forget("Event", &object_key(event));
     tracing::info!(event = %event.name_any(), "event deleted: rows soft-deleted");
     Ok(Action::await_change())

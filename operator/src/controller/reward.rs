@@ -2,6 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use chrono::{DateTime, Utc};
 use kube::{
     Api, ResourceExt,
     runtime::{
@@ -13,19 +14,20 @@ use kube::{
 use liveops_domain::crd::{ConditionStatus, Reward, StatusCondition};
 
 use super::{
-    Context, FINALIZER, object_key,
+    Context, FINALIZER, object_key, spread,
     status::{apply_status, database_unavailable, namespace_of, record},
 };
 use crate::{
     error::{Error, Result},
     metrics::reward_ready_label,
-    reconcile,
+    reconcile::{self, RewardOutcome, refresh::refresh_reward},
 };
 
 /// Safety-net resync of a Reward's `claimed`/`remaining`. Claims normally
 /// trigger a reconcile within seconds (see `source::cluster`); this only
-/// covers a missed change.
-const REWARD_RESYNC: Duration = Duration::from_secs(300);
+/// covers a missed change, so it is slow and spread per object (10 to 20
+/// minutes, see [`spread`]).
+const REWARD_RESYNC: Duration = Duration::from_secs(600);
 
 /// Reconciles one Reward: projects it into Postgres (unless its Event is
 /// missing), writes `claimed`/`remaining` and the Ready condition; on
@@ -46,10 +48,29 @@ pub async fn reconcile_reward(reward: Arc<Reward>, ctx: Arc<Context>) -> Result<
     Ok(action)
 }
 
+/// The shared reconcile, or only a counters read when this process already
+/// projected this generation (see `memo`).
+async fn project(reward: &Reward, ctx: &Context, now: DateTime<Utc>) -> Result<RewardOutcome> {
+    let key = object_key(reward);
+    let generation = reward.metadata.generation.unwrap_or(1);
+    if ctx.memo.is_current(&key, generation, None)
+        && let Some(outcome) = refresh_reward(&ctx.db, reward, now).await?
+    {
+        return Ok(outcome);
+    }
+    let outcome = reconcile::reconcile_reward(&ctx.db, reward, now).await?;
+    if outcome.projected {
+        ctx.memo.projected(key, generation, None);
+    } else {
+        ctx.memo.forget(&key);
+    }
+    Ok(outcome)
+}
+
 async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Action> {
     let now = (ctx.clock)();
     let current = reward.status.as_ref();
-    let outcome = match reconcile::reconcile_reward(&ctx.db, reward, now).await {
+    let outcome = match project(reward, ctx, now).await {
         Ok(outcome) => outcome,
         Err(error @ Error::Database(_)) => {
             let mut status = current.cloned().unwrap_or_default();
@@ -81,7 +102,7 @@ async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Acti
         };
         record(ctx, reward, type_, ready_reason, "Sync", ready.message.clone()).await;
     }
-    Ok(Action::requeue(REWARD_RESYNC))
+    Ok(Action::requeue(spread(REWARD_RESYNC, &object_key(reward))))
 }
 
 fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {
@@ -90,6 +111,7 @@ fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {
 
 async fn cleanup(reward: &Reward, ctx: &Context) -> Result<Action> {
     reconcile::cleanup_reward(&ctx.db, reward).await?;
+    ctx.memo.forget(&object_key(reward));
     ctx.metrics.forget("Reward", &object_key(reward));
     tracing::info!(reward = %reward.name_any(), "reward deleted: row soft-deleted");
     Ok(Action::await_change())

@@ -1,17 +1,21 @@
 //! The in-cluster source: watches Events and Rewards through the Kubernetes API.
 //!
-//! Two controllers share one [`Context`]. The Reward controller also
-//! watches Events, so a Reward whose `eventRef` dangled is reconciled as
-//! soon as its Event appears. Both also wake on claims (see [`claims`]), so
-//! `claimed`, `remaining` and `claimsTotal` follow within seconds.
+//! Two controllers share one [`Context`], and the phase timer
+//! (`crate::phase_timer`) flips Event rows at their boundaries on a path of
+//! its own. The Reward controller also watches Events, so a Reward whose
+//! `eventRef` dangled is reconciled as soon as its Event appears (found
+//! through [`reward_index`], not by scanning every Reward). Both also wake
+//! on claims (see [`claims`]), so `claimed`, `remaining` and `claimsTotal`
+//! follow within seconds. What the controllers store and what triggers
+//! them is trimmed for size in [`watch`].
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use kube::{
-    Api, Client, ResourceExt,
+    Api, Client,
     api::ListParams,
-    runtime::{Controller, reflector::ObjectRef, watcher},
+    runtime::{Controller, controller, reflector, watcher},
 };
 use liveops_domain::crd::{Event, Reward};
 use sqlx::PgPool;
@@ -24,6 +28,8 @@ use crate::{
     metrics::Metrics,
     shutdown::Shutdown,
 };
+
+use self::{reward_index::RewardIndex, watch::trimmed_watch};
 
 /// Where and as whom the cluster source runs.
 #[derive(Clone, Debug)]
@@ -74,7 +80,22 @@ pub async fn run(
     }
 }
 
-/// Both controllers, until the shutdown signal stops them gracefully.
+/// Reconciles in flight per controller: enough to keep the database and
+/// the API server busy at 40,000 objects, few enough to leave pool
+/// connections to spare.
+pub const CONCURRENCY: u16 = 16;
+/// Triggers for one object within this window are merged into one
+/// reconcile, so a burst of claims yields one status patch, not one each.
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
+
+fn controller_config() -> controller::Config {
+    controller::Config::default()
+        .concurrency(CONCURRENCY)
+        .debounce(DEBOUNCE)
+}
+
+/// Both controllers and the phase timer, until the shutdown signal stops
+/// them gracefully.
 pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutdown: Shutdown) {
     let events: Api<Event> = scoped(&ctx.client, namespace.as_deref());
     let rewards: Api<Reward> = scoped(&ctx.client, namespace.as_deref());
@@ -82,8 +103,14 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "starting controllers"
     );
+    let timer = ctx
+        .phase_timer
+        .clone()
+        .run(ctx.db.clone(), None, shutdown.clone().wait());
 
-    let event_controller = Controller::new(events.clone(), watcher::Config::default())
+    let (event_store, event_writer) = reflector::store();
+    let event_controller = Controller::for_stream(trimmed_watch(events.clone(), event_writer), event_store)
+        .with_config(controller_config())
         .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::event_ref).await)
         .graceful_shutdown_on(shutdown.clone().wait())
         .run(reconcile_event, error_policy, ctx.clone())
@@ -93,11 +120,18 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
             }
         });
 
-    let reward_controller = Controller::new(rewards, watcher::Config::default());
-    let rewards_store = reward_controller.store();
-    let reward_controller = reward_controller
+    let index = RewardIndex::default();
+    let noted = index.clone();
+    let (reward_store, reward_writer) = reflector::store();
+    let reward_watch = trimmed_watch(rewards, reward_writer).inspect(move |reward| {
+        if let Ok(reward) = reward {
+            noted.note_reward(reward);
+        }
+    });
+    let reward_controller = Controller::for_stream(reward_watch, reward_store)
+        .with_config(controller_config())
         .watches(events, watcher::Config::default(), move |event: Event| {
-            rewards_of(&event, rewards_store.state())
+            index.rewards_to_wake(&event)
         })
         .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::reward_ref).await)
         .graceful_shutdown_on(shutdown.clone().wait())
@@ -108,19 +142,8 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
             }
         });
 
-    futures::join!(event_controller, reward_controller);
+    futures::join!(timer, event_controller, reward_controller);
     tracing::info!("controllers stopped");
-}
-
-/// Every Reward in `rewards` that refers to `event`, dangling until now or not.
-fn rewards_of(event: &Event, rewards: Vec<Arc<Reward>>) -> Vec<ObjectRef<Reward>> {
-    let namespace = event.namespace();
-    let name = event.name_any();
-    rewards
-        .into_iter()
-        .filter(|reward| reward.namespace() == namespace && reward.spec.event_ref.name == name)
-        .map(|reward| ObjectRef::from_obj(reward.as_ref()))
-        .collect()
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -138,5 +161,9 @@ mod claims;
 mod controllers_tests;
 #[cfg(test)]
 mod recreate_tests;
+mod reward_index;
+#[cfg(test)]
+mod scale_tests;
 #[cfg(test)]
 mod tests;
+mod watch;

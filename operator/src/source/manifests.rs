@@ -8,13 +8,17 @@
 //! process serves on `/metrics` (what `startup` calls).
 //!
 //! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
-//! as in a cluster. The directory is rescanned every [`RESCAN`] (a `stat`
-//! per file; content hashes decide what changed), a timer fires at the
-//! earliest next phase boundary across all Events, and Rewards are
-//! re-reconciled every [`REWARD_RESYNC`] so `claimed`/`remaining` follow
-//! claims. Status is logged and stored in `resource_status`. Reconciles,
-//! failures, durations and phases are recorded as the cluster controllers do.
+//! as in a cluster, in batches (see `state`). The directory is rescanned
+//! every [`RESCAN`] (a `stat` per file; content hashes decide what
+//! changed). Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
+//! own connection, so they never wait behind this loop; the events it
+//! flipped come back here to have their statuses refreshed. Claims reach
+//! `claimed`/`remaining`/`claimsTotal` through the change-driven passes of
+//! `counters` every [`COUNTERS_PASS`]. Status is stored in
+//! `resource_status`. Reconciles, failures, durations and phases are
+//! recorded as the cluster controllers do.
 
+mod counters;
 mod documents;
 #[cfg(test)]
 mod identity_tests;
@@ -27,16 +31,21 @@ mod tracking;
 
 use std::{future::Future, path::PathBuf, time::Duration};
 
-use chrono::Utc;
 use sqlx::PgPool;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::{Instant, MissedTickBehavior},
+};
 
-pub use self::documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file};
-use self::state::ManifestState;
+pub use self::{
+    counters::{COUNTERS_PASS, SAFETY_PERIOD, STATUS_WRITES_PER_PASS},
+    documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file},
+};
+use self::{documents::ObjectKey, state::ManifestState};
 use crate::{
     error::{Error, Result},
     metrics::Metrics,
-    reconcile::REWARD_RESYNC,
+    projection::{FlippedEvent, Kind},
 };
 
 /// How often the directory is checked for new, edited and deleted files.
@@ -68,31 +77,45 @@ pub async fn run_with_metrics(
         });
     }
     tracing::info!(dir = %dir.display(), "manifests mode: watching directory");
-    let mut state = ManifestState::restore(dir, db, metrics).await?;
+    let mut state = ManifestState::restore(dir, db.clone(), metrics).await?;
+    let (flips, mut flipped) = mpsc::unbounded_channel();
+    let (stop_timer, timer_stopped) = oneshot::channel::<()>();
+    let timer = tokio::spawn(state.timer().run(db, Some(flips), async move {
+        let _ = timer_stopped.await;
+    }));
     let mut rescan = tokio::time::interval(RESCAN);
     rescan.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut resync = tokio::time::interval_at(Instant::now() + REWARD_RESYNC, REWARD_RESYNC);
-    resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut counters = tokio::time::interval_at(Instant::now() + COUNTERS_PASS, COUNTERS_PASS);
+    counters.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let share = COUNTERS_PASS.as_secs_f64() / SAFETY_PERIOD.as_secs_f64();
     tokio::pin!(shutdown);
     loop {
-        let boundary = state.next_boundary().map(|at| {
-            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            Instant::now() + wait
-        });
         tokio::select! {
             () = &mut shutdown => break,
+            Some(batch) = flipped.recv() => state.refresh_flipped(drain(batch, &mut flipped)).await,
             _ = rescan.tick() => state.rescan().await,
-            _ = resync.tick() => state.resync().await,
-            () = sleep_until_or_forever(boundary) => state.reconcile_due(Utc::now()).await,
+            _ = counters.tick() => state.counters_pass(share).await,
         }
     }
+    let _ = stop_timer.send(());
+    let _ = timer.await;
     tracing::info!("manifests mode: stopped");
     Ok(())
 }
 
-async fn sleep_until_or_forever(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// `first` and every other batch of flipped events already waiting, as
+/// object keys: one refresh for all the events of a boundary.
+fn drain(
+    first: Vec<FlippedEvent>,
+    flipped: &mut mpsc::UnboundedReceiver<Vec<FlippedEvent>>,
+) -> Vec<ObjectKey> {
+    let mut keys: Vec<_> = first.into_iter().map(event_key).collect();
+    while let Ok(more) = flipped.try_recv() {
+        keys.extend(more.into_iter().map(event_key));
     }
+    keys
+}
+
+fn event_key(event: FlippedEvent) -> ObjectKey {
+    (Kind::Event, event.namespace, event.name)
 }

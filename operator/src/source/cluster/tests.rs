@@ -1,17 +1,19 @@
-//! The cluster source's own logic: which Rewards an Event change wakes, and
+//! The cluster source's own logic: which Rewards an Event change wakes (and
+//! which Event changes wake none), and
 //! which Rewards a claim wakes.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use futures::{FutureExt, StreamExt};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{Resource, runtime::reflector::ObjectRef};
-use liveops_domain::crd::{ClaimPolicy, Event, EventRef, EventSpec, Reward, RewardSpec};
+use liveops_domain::crd::{ClaimPolicy, Event, EventRef, EventSpec, EventStatus, Reward, RewardSpec};
 use liveops_testkit::TestDb;
 
 use super::{
     claims::{CLAIMS_POLL, claimed_changes, event_ref, reward_ref},
-    rewards_of,
+    reward_index::RewardIndex,
 };
 
 fn event(namespace: &str, name: &str) -> Event {
@@ -49,20 +51,47 @@ fn reward(namespace: &str, name: &str, event: &str) -> Reward {
 
 #[test]
 fn an_event_wakes_the_rewards_that_refer_to_it_in_its_namespace() {
-    let rewards = vec![
-        Arc::new(reward("a", "gems", "login")),
-        Arc::new(reward("a", "coins", "invite")),
-        Arc::new(reward("b", "gems", "login")),
-        Arc::new(reward("a", "chest", "login")),
-    ];
-    let woken = rewards_of(&event("a", "login"), rewards);
+    let index = RewardIndex::default();
+    for reward in [
+        reward("a", "gems", "login"),
+        reward("a", "coins", "invite"),
+        reward("b", "gems", "login"),
+        reward("a", "chest", "login"),
+    ] {
+        index.note_reward(&reward);
+    }
+    let woken = index.rewards_to_wake(&event("a", "login"));
     assert_eq!(
         woken,
         vec![
-            ObjectRef::new("gems").within("a"),
-            ObjectRef::new("chest").within("a")
+            ObjectRef::new("chest").within("a"),
+            ObjectRef::new("gems").within("a")
         ]
     );
+}
+
+#[test]
+fn status_only_updates_of_an_event_wake_no_reward_after_its_first_status() {
+    let index = RewardIndex::default();
+    index.note_reward(&reward("a", "gems", "login"));
+    let mut login = event("a", "login");
+    login.meta_mut().generation = Some(1);
+    assert_eq!(index.rewards_to_wake(&login).len(), 1, "first sight");
+    assert!(index.rewards_to_wake(&login).is_empty(), "nothing changed");
+    // The first status: the Event's row exists from now on.
+    login.status = Some(EventStatus {
+        observed_generation: Some(1),
+        ..EventStatus::default()
+    });
+    assert_eq!(index.rewards_to_wake(&login).len(), 1);
+    // A phase flip or a claim count is status only.
+    login.status.as_mut().expect("status").claims_total = Some(3);
+    assert!(index.rewards_to_wake(&login).is_empty());
+    // A new spec, or deletion, wakes them again.
+    login.meta_mut().generation = Some(2);
+    assert_eq!(index.rewards_to_wake(&login).len(), 1);
+    login.meta_mut().deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::now()));
+    assert_eq!(index.rewards_to_wake(&login).len(), 1);
 }
 
 #[tokio::test]

@@ -13,8 +13,7 @@ use std::{
     time::SystemTime,
 };
 
-use liveops_domain::crd::{Event, GROUP, Reward, VERSION};
-use serde_json::Value;
+use liveops_domain::crd::{Event, Reward};
 
 use crate::projection::{Kind, namespace_of};
 
@@ -68,16 +67,27 @@ pub struct FileContents {
     pub held: Vec<ObjectKey>,
 }
 
-struct CachedFile {
-    stamp: (Option<SystemTime>, u64),
+/// Modification time and size: a file whose stamp is unchanged is not read.
+type Stamp = (Option<SystemTime>, u64);
+
+/// What is kept of a parsed file: which objects it declares, not the
+/// objects themselves (those move into the tracked state, so the operator
+/// holds one copy of each; see `state`).
+pub struct FileIndex {
+    stamp: Stamp,
     hash: u64,
-    contents: FileContents,
+    /// The objects its documents declare, in document order.
+    pub keys: Vec<ObjectKey>,
+    /// See [`FileContents::held`].
+    pub held: Vec<ObjectKey>,
 }
 
 /// The parsed state of a directory, updated by [`ManifestDirectory::rescan`].
 #[derive(Default)]
 pub struct ManifestDirectory {
-    files: BTreeMap<PathBuf, CachedFile>,
+    files: BTreeMap<PathBuf, FileIndex>,
+    /// Objects of the files parsed since [`ManifestDirectory::take_fresh`].
+    fresh: BTreeMap<PathBuf, Vec<(Origin, Manifest)>>,
 }
 
 impl ManifestDirectory {
@@ -86,8 +96,7 @@ impl ManifestDirectory {
     pub fn rescan(&mut self, dir: &Path) -> std::io::Result<(bool, Vec<DocumentProblem>)> {
         let mut seen = Vec::new();
         list_yaml_files(dir, &mut seen)?;
-        let mut changed = false;
-        let mut problems = Vec::new();
+        let mut edited = Vec::new();
         for path in &seen {
             let Ok(meta) = std::fs::metadata(path) else {
                 continue;
@@ -107,28 +116,81 @@ impl ManifestDirectory {
                 cached.stamp = stamp;
                 continue;
             }
-            let contents = parse_file(path, &text);
-            problems.extend(contents.problems.iter().cloned());
+            edited.push((path.clone(), stamp, hash, text));
+        }
+        let mut changed = !edited.is_empty();
+        let mut problems = Vec::new();
+        for ((path, stamp, hash, _), contents) in edited.iter().zip(parse_all(&edited)) {
+            problems.extend(contents.problems);
+            let keys = contents.manifests.iter().map(|(_, m)| manifest_key(m)).collect();
+            let (stamp, hash, held) = (*stamp, *hash, contents.held);
             self.files.insert(
                 path.clone(),
-                CachedFile {
+                FileIndex {
                     stamp,
                     hash,
-                    contents,
+                    keys,
+                    held,
                 },
             );
-            changed = true;
+            self.fresh.insert(path.clone(), contents.manifests);
         }
         let before = self.files.len();
         self.files.retain(|path, _| seen.contains(path));
+        self.fresh.retain(|path, _| seen.contains(path));
         changed |= self.files.len() != before;
         Ok((changed, problems))
     }
 
-    /// Every file's contents, in path order.
-    pub fn files(&self) -> impl Iterator<Item = &FileContents> {
-        self.files.values().map(|cached| &cached.contents)
+    /// Every file's index, in path order.
+    pub fn files(&self) -> impl Iterator<Item = (&PathBuf, &FileIndex)> {
+        self.files.iter()
     }
+
+    /// The objects of the files parsed since the last call, by file.
+    pub fn take_fresh(&mut self) -> BTreeMap<PathBuf, Vec<(Origin, Manifest)>> {
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// Parses `path` again (a file whose objects were not kept, now needed:
+    /// a duplicate it held took over from a file that went away).
+    pub fn parse_again(&self, path: &Path) -> Vec<(Origin, Manifest)> {
+        std::fs::read_to_string(path)
+            .map(|text| parse_file(path, &text).manifests)
+            .unwrap_or_default()
+    }
+}
+
+mod parse;
+
+pub use self::parse::parse_file;
+
+/// Parses `files` on every core: at start-up a catalogue of 40,000
+/// documents is parsed at once, and parsing is most of the load's CPU.
+fn parse_all(files: &[(PathBuf, Stamp, u64, String)]) -> Vec<FileContents> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let parse = |part: &[(PathBuf, Stamp, u64, String)]| -> Vec<FileContents> {
+        part.iter()
+            .map(|(path, _, _, text)| parse_file(path, text))
+            .collect()
+    };
+    if cores < 2 || files.len() < 2 {
+        return parse(files);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(files.len().div_ceil(cores))
+            .map(|part| scope.spawn(move || parse(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn content_hash(text: &str) -> u64 {
@@ -158,103 +220,6 @@ fn list_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Splits a YAML stream at `---` lines, keeping each document's first line.
-fn split_documents(text: &str) -> Vec<(usize, String)> {
-    let mut documents = Vec::new();
-    let mut current = String::new();
-    let mut start = 1;
-    for (number, line) in text.lines().enumerate() {
-        let marker = line == "---" || line.starts_with("--- ") || line == "...";
-        if marker {
-            documents.push((start, std::mem::take(&mut current)));
-            start = number + 2;
-            continue;
-        }
-        current.push_str(line);
-        current.push('\n');
-    }
-    documents.push((start, current));
-    documents
-        .into_iter()
-        .filter(|(_, doc)| {
-            doc.lines()
-                .any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        })
-        .collect()
-}
-
-/// Parses every document of one file.
-pub fn parse_file(path: &Path, text: &str) -> FileContents {
-    let mut contents = FileContents::default();
-    for (index, (line, document)) in split_documents(text).into_iter().enumerate() {
-        let origin = Origin {
-            file: path.to_path_buf(),
-            document: index + 1,
-            line,
-        };
-        let problem = |field: &str, message: String| DocumentProblem {
-            origin: origin.clone(),
-            field: field.to_owned(),
-            message,
-        };
-        let value: Value = match serde_saphyr::from_str(&document) {
-            Ok(value) => value,
-            Err(error) => {
-                contents
-                    .problems
-                    .push(problem("-", format!("not valid YAML: {error}")));
-                continue;
-            }
-        };
-        let api_version = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = match value.get("kind").and_then(Value::as_str) {
-            Some("Event") => Kind::Event,
-            Some("Reward") => Kind::Reward,
-            // Other objects (a kustomization, a ConfigMap) may share the directory.
-            _ => continue,
-        };
-        if api_version != format!("{GROUP}/{VERSION}") {
-            let message = format!("apiVersion must be {GROUP}/{VERSION}, found {api_version:?}");
-            contents.problems.push(problem("apiVersion", message));
-            continue;
-        }
-        let key = key_of(kind, &value);
-        let parsed = match kind {
-            Kind::Event => typed::<Event>(value).map(|mut event| {
-                clear_server_fields(&mut event.metadata);
-                event.status = None;
-                Manifest::Event(Box::new(event))
-            }),
-            Kind::Reward => typed::<Reward>(value).map(|mut reward| {
-                clear_server_fields(&mut reward.metadata);
-                reward.status = None;
-                Manifest::Reward(Box::new(reward))
-            }),
-        };
-        match (parsed, key) {
-            (Ok(manifest), Some(_)) => contents.manifests.push((origin, manifest)),
-            (Ok(_), None) => contents
-                .problems
-                .push(problem("metadata.name", "is required".to_owned())),
-            (Err((field, message)), key) => {
-                contents.problems.push(problem(&field, message));
-                contents.held.extend(key);
-            }
-        }
-    }
-    contents
-}
-
-fn key_of(kind: Kind, value: &Value) -> Option<ObjectKey> {
-    let meta = value.get("metadata")?;
-    let name = meta.get("name")?.as_str().filter(|name| !name.is_empty())?;
-    let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("default");
-    Some((kind, namespace.to_owned(), name.to_owned()))
-}
-
 /// The object's key as the source tracks it.
 pub fn manifest_key(manifest: &Manifest) -> ObjectKey {
     let (kind, meta) = match manifest {
@@ -266,26 +231,6 @@ pub fn manifest_key(manifest: &Manifest) -> ObjectKey {
         namespace_of(meta).to_owned(),
         meta.name.clone().unwrap_or_default(),
     )
-}
-
-/// Deserialises with the failing field's path (`spec.quantity`) kept.
-fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = error.path().to_string();
-        let field = if field == "." { "-".to_owned() } else { field };
-        (field, error.into_inner().to_string())
-    })
-}
-
-/// A file is not an API server: uid, generation and status come from the
-/// operator (rows are keyed by namespace/name, see `projection::definition_key`).
-fn clear_server_fields(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
-    meta.uid = None;
-    meta.generation = None;
-    meta.resource_version = None;
-    if meta.namespace.is_none() {
-        meta.namespace = Some("default".to_owned());
-    }
 }
 
 #[cfg(test)]

@@ -1,34 +1,30 @@
 //! What manifests mode knows about each object: its last loaded spec, its
-//! generation (bumped on each spec change, as an API server would), its
-//! status and its next phase boundary; and the reconcile runs over them.
+//! generation (bumped on each spec change, as an API server would) and its
+//! status; loading the directory into it. The reconcile runs are in
+//! [`runs`], the change-driven status passes in `counters`.
+
+mod runs;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     path::PathBuf,
 };
 
-use chrono::{DateTime, Utc};
-use futures::{StreamExt, stream};
-use liveops_domain::crd::{Event, EventPhase, Reward, SpecProblem};
+use liveops_domain::crd::{Event, Reward, SpecProblem};
 use sqlx::PgPool;
 
 use super::{
     documents::{Manifest, ManifestDirectory, ObjectKey, Origin, manifest_key},
     status_store,
-    store_reconcile::{reconcile_event, reconcile_reward, report_problems},
     tracking::track,
 };
 use crate::{
     controller::failure_reason,
     error::Result,
-    metrics::{Metrics, reward_ready_label},
+    metrics::Metrics,
+    phase_timer::PhaseTimer,
     projection::{self, Kind},
-    reconcile::{EventOutcome, RewardOutcome},
 };
-
-/// Reconciles in flight at once: enough to hide round trips, few enough to
-/// leave pool connections for the API server.
-const CONCURRENCY: usize = 16;
 
 /// One loaded object and what its last reconcile decided.
 pub struct Tracked<T> {
@@ -36,9 +32,8 @@ pub struct Tracked<T> {
     pub object: T,
     /// Where it was loaded from, for reports.
     pub origin: Origin,
-    /// Its next phase boundary (Events).
-    pub requeue_at: Option<DateTime<Utc>>,
-    /// The last reconcile failed (e.g. database down): retried on resync.
+    /// The last reconcile failed (e.g. database down): retried on the next
+    /// counters pass.
     pub failed: bool,
     /// Why the latest loaded version was refused (it breaks a transition
     /// rule, see `tracking`): `object` is still the last accepted version.
@@ -49,20 +44,33 @@ pub struct Tracked<T> {
     /// reward's ledger belongs to another Event) leaves nothing to protect,
     /// so its file may simply be corrected.
     pub in_force: bool,
+    /// Events: the `claims_total` up to which the counters pass mirrored
+    /// this event's Rewards. Kept apart from the status, which any
+    /// reconcile of the Event refreshes without looking at its Rewards.
+    pub mirrored_total: Option<i64>,
 }
+
+/// Tracked objects by key. Boxed: a B-tree node holds eleven entries and
+/// is often half full, and a `Tracked` is most of a kilobyte, so inline
+/// entries would waste about as much memory as the objects take.
+pub type TrackedMap<T> = BTreeMap<ObjectKey, Box<Tracked<T>>>;
 
 /// Every object loaded from the directory, and the database they go to.
 pub struct ManifestState {
     dir: PathBuf,
     db: PgPool,
     directory: ManifestDirectory,
-    events: BTreeMap<ObjectKey, Tracked<Event>>,
-    rewards: BTreeMap<ObjectKey, Tracked<Reward>>,
+    pub(super) events: TrackedMap<Event>,
+    pub(super) rewards: TrackedMap<Reward>,
     /// Statuses stored by an earlier run, consumed as objects are first seen;
     /// what is left after the first scan was deleted while the operator was down.
     restored: Option<HashMap<ObjectKey, serde_json::Value>>,
     /// Recorded as the cluster controllers record them, with the same labels.
     metrics: Metrics,
+    /// Where each Event row waits for its next boundary.
+    timer: PhaseTimer,
+    /// Where the slow safety-net resync stands (see `counters`).
+    pub(super) safety_cursor: Option<ObjectKey>,
 }
 
 impl ManifestState {
@@ -77,15 +85,19 @@ impl ManifestState {
             rewards: BTreeMap::new(),
             restored: Some(restored),
             metrics,
+            timer: PhaseTimer::default(),
+            safety_cursor: None,
         })
     }
 
-    /// The earliest instant an Event's phase changes.
-    pub fn next_boundary(&self) -> Option<DateTime<Utc>> {
-        self.events
-            .values()
-            .filter_map(|tracked| tracked.requeue_at)
-            .min()
+    /// The due-queue the loaded Events wait in, for the timer task to serve.
+    pub fn timer(&self) -> PhaseTimer {
+        self.timer.clone()
+    }
+
+    /// The database the state projects into.
+    pub(super) fn db(&self) -> &PgPool {
+        &self.db
     }
 
     /// Re-reads the directory and reconciles what changed.
@@ -112,85 +124,54 @@ impl ManifestState {
         }
     }
 
-    /// Rewards re-read their counters, Events whose `claims_total` moved are
-    /// reconciled, and failed reconciles are retried.
-    pub async fn resync(&mut self) {
-        // One query for every event's claim count; only events whose count
-        // moved (or whose last reconcile failed) are reconciled again.
-        let totals = match projection::live_claims_totals(&self.db).await {
-            Ok(totals) => totals,
-            Err(error) => {
-                tracing::warn!(%error, "cannot read claim counts");
-                Default::default()
-            }
-        };
-        let events: Vec<_> = self
-            .events
-            .iter()
-            .filter(|((_, namespace, name), tracked)| {
-                let stored = tracked
-                    .object
-                    .status
-                    .as_ref()
-                    .and_then(|status| status.claims_total);
-                let live = totals.get(&(namespace.clone(), name.clone())).copied();
-                tracked.failed || (live.is_some() && live != stored)
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        self.reconcile_events(events).await;
-        let rewards: Vec<_> = self.rewards.keys().cloned().collect();
-        self.reconcile_rewards(rewards).await;
-    }
-
-    /// Reconciles the Events whose boundary has come.
-    pub async fn reconcile_due(&mut self, now: DateTime<Utc>) {
-        let due: Vec<_> = self
-            .events
-            .iter()
-            .filter(|(_, tracked)| tracked.requeue_at.is_some_and(|at| at <= now))
-            .map(|(key, _)| key.clone())
-            .collect();
-        self.reconcile_events(due).await;
-    }
-
-    /// Brings the tracked objects in line with the parsed directory.
+    /// Brings the tracked objects in line with the parsed directory: the
+    /// objects of the files just parsed move into what is tracked (one copy
+    /// of each object, not one more in the directory's cache).
     async fn apply_directory(&mut self) {
-        let mut desired: BTreeMap<ObjectKey, (Origin, Manifest)> = BTreeMap::new();
-        let mut held = BTreeSet::new();
-        for file in self.directory.files() {
-            held.extend(file.held.iter().cloned());
-            for (origin, manifest) in &file.manifests {
-                let key = manifest_key(manifest);
-                if let Some((first, _)) = desired.get(&key) {
-                    tracing::warn!(file = %origin.file.display(), document = origin.document, field = "metadata.name",
-                        message = %format!("duplicate of {first}"), "invalid document skipped");
-                    continue;
-                }
-                desired.insert(key, (origin.clone(), manifest.clone()));
-            }
+        let mut fresh = self.directory.take_fresh();
+        // Borrowed from the directory's index, not cloned: 40,000 keys.
+        let (owners, held) = owners(&self.directory, &fresh);
+        // A key whose owning file was not just parsed and whose tracked copy
+        // came from elsewhere (a duplicate taking over): parse that file again.
+        let reread: BTreeSet<PathBuf> = owners
+            .iter()
+            .filter(|(key, path)| !fresh.contains_key(**path) && self.origin_file(key) != Some(*path))
+            .map(|(_, path)| (*path).clone())
+            .collect();
+        for path in reread {
+            let manifests = self.directory.parse_again(&path);
+            fresh.insert(path, manifests);
         }
         let mut restored = self.restored.take();
         let mut changed_events = Vec::new();
         let mut changed_rewards = Vec::new();
-        for (key, (origin, manifest)) in desired.iter() {
-            let stored = restored.as_mut().and_then(|restored| restored.remove(key));
-            match manifest {
-                Manifest::Event(event) => {
-                    if track(&mut self.events, key, origin, event.as_ref(), stored) {
-                        changed_events.push(key.clone());
-                    }
+        for (path, manifests) in fresh {
+            for (origin, manifest) in manifests {
+                let key = manifest_key(&manifest);
+                if owners.get(&key).copied() != Some(&path) {
+                    continue;
                 }
-                Manifest::Reward(reward) => {
-                    if track(&mut self.rewards, key, origin, reward.as_ref(), stored) {
-                        changed_rewards.push(key.clone());
-                    }
+                let stored = restored.as_mut().and_then(|restored| restored.remove(&key));
+                let changed = match manifest {
+                    Manifest::Event(event) => track(&mut self.events, &key, origin, *event, stored),
+                    Manifest::Reward(reward) => track(&mut self.rewards, &key, origin, *reward, stored),
+                };
+                match (changed, key.0) {
+                    (true, Kind::Event) => changed_events.push(key),
+                    (true, Kind::Reward) => changed_rewards.push(key),
+                    (false, _) => {}
                 }
             }
         }
-        let gone = |key: &ObjectKey| !desired.contains_key(key) && !held.contains(key);
+        let gone = |key: &ObjectKey| !owners.contains_key(key) && !held.contains(key);
         let deleted_events: Vec<_> = self.events.keys().filter(|k| gone(k)).cloned().collect();
         let deleted_rewards: Vec<_> = self.rewards.keys().filter(|k| gone(k)).cloned().collect();
+        // Deleted while the operator was down: only their stored status is left.
+        let vanished: Vec<ObjectKey> = restored
+            .into_iter()
+            .flat_map(|left| left.into_keys())
+            .filter(|key| !held.contains(key))
+            .collect();
 
         self.reconcile_events(changed_events.clone()).await;
         for key in &deleted_events {
@@ -198,12 +179,7 @@ impl ManifestState {
                 self.delete(key).await;
             }
         }
-        // Deleted while the operator was down: only their stored status is left.
-        for key in restored
-            .into_iter()
-            .flat_map(|left| left.into_keys())
-            .filter(|k| !held.contains(k))
-        {
+        for key in vanished {
             self.delete(&key).await;
         }
         // Rewards of an Event that appeared, changed or went away see it now.
@@ -212,17 +188,29 @@ impl ManifestState {
             .chain(&deleted_events)
             .map(|(_, namespace, name)| (namespace.clone(), name.clone()))
             .collect();
-        for (key, tracked) in &self.rewards {
-            let event = (key.1.clone(), tracked.object.spec.event_ref.name.clone());
-            if touched.contains(&event) && !changed_rewards.contains(key) {
-                changed_rewards.push(key.clone());
+        let mut changed_rewards: BTreeSet<ObjectKey> = changed_rewards.into_iter().collect();
+        if !touched.is_empty() {
+            for (key, tracked) in &self.rewards {
+                let event = (key.1.clone(), tracked.object.spec.event_ref.name.clone());
+                if touched.contains(&event) {
+                    changed_rewards.insert(key.clone());
+                }
             }
         }
-        self.reconcile_rewards(changed_rewards).await;
+        self.reconcile_rewards(changed_rewards.into_iter().collect())
+            .await;
         for key in &deleted_rewards {
             if self.rewards.remove(key).is_some() {
                 self.delete(key).await;
             }
+        }
+    }
+
+    /// The file the tracked copy of `key` was loaded from.
+    fn origin_file(&self, key: &ObjectKey) -> Option<&PathBuf> {
+        match key.0 {
+            Kind::Event => self.events.get(key).map(|tracked| &tracked.origin.file),
+            Kind::Reward => self.rewards.get(key).map(|tracked| &tracked.origin.file),
         }
     }
 
@@ -251,109 +239,38 @@ impl ManifestState {
             }
         }
     }
-
-    async fn reconcile_events(&mut self, keys: Vec<ObjectKey>) {
-        let now = Utc::now();
-        let jobs: Vec<_> = keys
-            .into_iter()
-            .filter_map(|key| {
-                let tracked = self.events.get(&key)?;
-                Some((key, tracked.object.clone(), tracked.refused.clone()))
-            })
-            .collect();
-        let (db, metrics) = (&self.db, &self.metrics);
-        let results: Vec<(ObjectKey, Result<EventOutcome>)> = stream::iter(jobs)
-            .map(|(key, event, refused)| async move {
-                let _timer = metrics.reconcile_started(Kind::Event.as_str());
-                let outcome = reconcile_event(db, &key, &event, &refused, now).await;
-                (key, outcome)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for (key, result) in results {
-            let Some(tracked) = self.events.get_mut(&key) else {
-                continue;
-            };
-            match result {
-                Ok(outcome) => {
-                    let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
-                    self.metrics
-                        .set_phase(Kind::Event.as_str(), &metric_key(&key), phase.as_str());
-                    if let Some((from, to)) = outcome.phase_change {
-                        tracing::info!(namespace = %key.1, name = %key.2, from = ?from, to = %to, "event phase changed");
-                    }
-                    if tracked.object.status.as_ref() != Some(&outcome.status) {
-                        report_problems(&tracked.origin, &outcome.problems);
-                    }
-                    tracked.object.status = Some(outcome.status);
-                    tracked.requeue_at = outcome.requeue_at;
-                    tracked.failed = false;
-                    tracked.in_force = outcome.projected;
-                }
-                Err(error) => {
-                    self.metrics
-                        .reconcile_failed(Kind::Event.as_str(), failure_reason(&error));
-                    tracing::warn!(namespace = %key.1, name = %key.2, %error, "event reconcile failed; retrying");
-                    // Retried by the resync tick, not by a boundary timer
-                    // that would fire again at once.
-                    tracked.requeue_at = None;
-                    tracked.failed = true;
-                }
-            }
-        }
-    }
-
-    async fn reconcile_rewards(&mut self, keys: Vec<ObjectKey>) {
-        let now = Utc::now();
-        let jobs: Vec<_> = keys
-            .into_iter()
-            .filter_map(|key| {
-                let tracked = self.rewards.get(&key)?;
-                Some((key, tracked.object.clone(), tracked.refused.clone()))
-            })
-            .collect();
-        let (db, metrics) = (&self.db, &self.metrics);
-        let results: Vec<(ObjectKey, Result<RewardOutcome>)> = stream::iter(jobs)
-            .map(|(key, reward, refused)| async move {
-                let _timer = metrics.reconcile_started(Kind::Reward.as_str());
-                let outcome = reconcile_reward(db, &key, &reward, &refused, now).await;
-                (key, outcome)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for (key, result) in results {
-            let Some(tracked) = self.rewards.get_mut(&key) else {
-                continue;
-            };
-            match result {
-                Ok(outcome) => {
-                    self.metrics.set_phase(
-                        Kind::Reward.as_str(),
-                        &metric_key(&key),
-                        reward_ready_label(&outcome.status.conditions),
-                    );
-                    if tracked.object.status.as_ref() != Some(&outcome.status) {
-                        report_problems(&tracked.origin, &outcome.problems);
-                    }
-                    tracked.object.status = Some(outcome.status);
-                    tracked.failed = false;
-                    tracked.in_force = outcome.projected;
-                }
-                Err(error) => {
-                    self.metrics
-                        .reconcile_failed(Kind::Reward.as_str(), failure_reason(&error));
-                    tracing::warn!(namespace = %key.1, name = %key.2, %error, "reward reconcile failed; retrying");
-                    tracked.failed = true;
-                }
-            }
-        }
-    }
 }
 
 /// `Kind/namespace/name`, the per-object key the cluster controllers give the
 /// phase gauge.
 fn metric_key((kind, namespace, name): &ObjectKey) -> String {
     format!("{}/{namespace}/{name}", kind.as_str())
+}
+
+/// Which file declares each object (the first in path order; later
+/// duplicates are reported when their file was just parsed), and the
+/// objects held by documents that failed to parse.
+fn owners<'a>(
+    directory: &'a ManifestDirectory,
+    fresh: &BTreeMap<PathBuf, Vec<(Origin, Manifest)>>,
+) -> (BTreeMap<&'a ObjectKey, &'a PathBuf>, BTreeSet<&'a ObjectKey>) {
+    let mut owners: BTreeMap<&ObjectKey, &PathBuf> = BTreeMap::new();
+    let mut held = BTreeSet::new();
+    for (path, file) in directory.files() {
+        held.extend(file.held.iter());
+        for key in &file.keys {
+            match owners.get(key) {
+                Some(first) if fresh.contains_key(path) => tracing::warn!(
+                    file = %path.display(), field = "metadata.name",
+                    message = %format!("duplicate of {} in {}", key.2, first.display()),
+                    "invalid document skipped"
+                ),
+                Some(_) => {}
+                None => {
+                    owners.insert(key, path);
+                }
+            }
+        }
+    }
+    (owners, held)
 }

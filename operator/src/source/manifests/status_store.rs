@@ -26,23 +26,6 @@ pub async fn load_all(db: &PgPool) -> Result<HashMap<ObjectKey, serde_json::Valu
         .collect())
 }
 
-/// Stores one object's status (no write when it is unchanged).
-pub async fn store(db: &PgPool, key: &ObjectKey, status: &serde_json::Value) -> Result<()> {
-    let (kind, namespace, name) = key;
-    sqlx::query!(
-        "insert into resource_status (kind, namespace, name, status) values ($1, $2, $3, $4)
-         on conflict (kind, namespace, name) do update set status = excluded.status, updated_at = now()
-         where resource_status.status is distinct from excluded.status",
-        kind.as_str(),
-        namespace,
-        name,
-        status,
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Forgets a deleted object's status.
 pub async fn remove(db: &PgPool, key: &ObjectKey) -> Result<()> {
     let (kind, namespace, name) = key;
@@ -51,6 +34,39 @@ pub async fn remove(db: &PgPool, key: &ObjectKey) -> Result<()> {
         kind.as_str(),
         namespace,
         name,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores many statuses (JSON text) with one statement (no write for
+/// unchanged ones). Text rather than `serde_json::Value`: a batch's worth
+/// of value trees is most of a load's transient memory.
+pub async fn store_many(db: &PgPool, statuses: &[(ObjectKey, String)]) -> Result<()> {
+    if statuses.is_empty() {
+        return Ok(());
+    }
+    let mut kinds = Vec::with_capacity(statuses.len());
+    let mut namespaces = Vec::with_capacity(statuses.len());
+    let mut names = Vec::with_capacity(statuses.len());
+    let mut values = Vec::with_capacity(statuses.len());
+    for ((kind, namespace, name), status) in statuses {
+        kinds.push(kind.as_str().to_owned());
+        namespaces.push(namespace.clone());
+        names.push(name.clone());
+        values.push(status.clone());
+    }
+    sqlx::query!(
+        "insert into resource_status (kind, namespace, name, status)
+         select kind, namespace, name, status::jsonb
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as t(kind, namespace, name, status)
+         on conflict (kind, namespace, name) do update set status = excluded.status, updated_at = now()
+         where resource_status.status is distinct from excluded.status",
+        &kinds,
+        &namespaces,
+        &names,
+        &values,
     )
     .execute(db)
     .await?;

@@ -1,5 +1,5 @@
-//! One object through the shared reconcile, its status stored in
-//! `resource_status` and logged when it changed (what a cluster would hold),
+//! Batches of objects through the shared reconcile, their statuses stored
+//! in `resource_status` when they changed (what a cluster would hold),
 //! with a refused edit shown on the Ready condition.
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     error::Result,
-    reconcile::{self, EventOutcome, READY, RewardOutcome, joined, ready},
+    reconcile::{EventOutcome, READY, RewardOutcome, batch, joined, ready},
 };
 
 /// Ready reason of an object whose latest edit broke a transition rule.
@@ -32,56 +32,80 @@ pub fn report_problems(origin: &Origin, problems: &[SpecProblem]) {
     }
 }
 
-/// One Event through the shared reconcile; its status stored and logged when it changed.
-pub async fn reconcile_event(
-    db: &PgPool,
-    key: &ObjectKey,
-    event: &Event,
-    refused: &[SpecProblem],
-    now: DateTime<Utc>,
-) -> Result<EventOutcome> {
-    let mut outcome = reconcile::reconcile_event(db, event, now).await?;
-    let previous = event.status.as_ref().map(|status| status.conditions.as_slice());
-    show_refusal(
-        &mut outcome.status.conditions,
-        &mut outcome.problems,
-        previous,
-        refused,
-        event.metadata.generation,
-        now,
-    );
-    if event.status.as_ref() != Some(&outcome.status) {
-        let status = serde_json::to_value(&outcome.status)?;
-        status_store::store(db, key, &status).await?;
-        tracing::info!(kind = "Event", namespace = %key.1, name = %key.2, %status, "status");
-    }
-    Ok(outcome)
+/// One object of a batch: its key, the object as tracked, and the refusal
+/// of its latest edit (empty when none).
+pub struct Job<'a, T> {
+    pub key: &'a ObjectKey,
+    pub object: &'a T,
+    pub refused: &'a [SpecProblem],
 }
 
-/// One Reward through the shared reconcile; its status stored and logged when it changed.
-pub async fn reconcile_reward(
+/// Events through the shared batched reconcile; the statuses that changed
+/// stored with one statement. Outcomes in the order of `jobs`.
+pub async fn reconcile_events(
     db: &PgPool,
-    key: &ObjectKey,
-    reward: &Reward,
-    refused: &[SpecProblem],
+    jobs: &[Job<'_, Event>],
     now: DateTime<Utc>,
-) -> Result<RewardOutcome> {
-    let mut outcome = reconcile::reconcile_reward(db, reward, now).await?;
-    let previous = reward.status.as_ref().map(|status| status.conditions.as_slice());
-    show_refusal(
-        &mut outcome.status.conditions,
-        &mut outcome.problems,
-        previous,
-        refused,
-        reward.metadata.generation,
-        now,
-    );
-    if reward.status.as_ref() != Some(&outcome.status) {
-        let status = serde_json::to_value(&outcome.status)?;
-        status_store::store(db, key, &status).await?;
-        tracing::info!(kind = "Reward", namespace = %key.1, name = %key.2, %status, "status");
+) -> Result<Vec<EventOutcome>> {
+    let objects: Vec<&Event> = jobs.iter().map(|job| job.object).collect();
+    let mut outcomes = batch::reconcile_events(db, &objects, now).await?;
+    let mut changed = Vec::new();
+    for (job, outcome) in jobs.iter().zip(&mut outcomes) {
+        let event = job.object;
+        let previous = event.status.as_ref().map(|status| status.conditions.as_slice());
+        show_refusal(
+            &mut outcome.status.conditions,
+            &mut outcome.problems,
+            previous,
+            job.refused,
+            event.metadata.generation,
+            now,
+        );
+        if event.status.as_ref() != Some(&outcome.status) {
+            changed.push((job.key.clone(), serde_json::to_string(&outcome.status)?));
+        }
     }
-    Ok(outcome)
+    store_changed("Event", db, &changed).await?;
+    Ok(outcomes)
+}
+
+/// Rewards through the shared batched reconcile; the statuses that changed
+/// stored with one statement. Outcomes in the order of `jobs`.
+pub async fn reconcile_rewards(
+    db: &PgPool,
+    jobs: &[Job<'_, Reward>],
+    now: DateTime<Utc>,
+) -> Result<Vec<RewardOutcome>> {
+    let objects: Vec<&Reward> = jobs.iter().map(|job| job.object).collect();
+    let mut outcomes = batch::reconcile_rewards(db, &objects, now).await?;
+    let mut changed = Vec::new();
+    for (job, outcome) in jobs.iter().zip(&mut outcomes) {
+        let reward = job.object;
+        let previous = reward.status.as_ref().map(|status| status.conditions.as_slice());
+        show_refusal(
+            &mut outcome.status.conditions,
+            &mut outcome.problems,
+            previous,
+            job.refused,
+            reward.metadata.generation,
+            now,
+        );
+        if reward.status.as_ref() != Some(&outcome.status) {
+            changed.push((job.key.clone(), serde_json::to_string(&outcome.status)?));
+        }
+    }
+    store_changed("Reward", db, &changed).await?;
+    Ok(outcomes)
+}
+
+/// Stores the statuses that changed, logging each at debug level (at
+/// 40,000 objects an info line per status would cost more than the writes).
+pub async fn store_changed(kind: &str, db: &PgPool, changed: &[(ObjectKey, String)]) -> Result<()> {
+    status_store::store_many(db, changed).await?;
+    for ((_, namespace, name), status) in changed {
+        tracing::debug!(kind, %namespace, %name, %status, "status");
+    }
+    Ok(())
 }
 
 /// Shows a refused edit (the loaded spec breaks a transition rule, so the

@@ -5,8 +5,6 @@
 //! in force. Only a spec that took effect is held against edits (see
 //! `Tracked::in_force`).
 
-use std::collections::BTreeMap;
-
 use kube::{
     Resource,
     core::object::{HasSpec, HasStatus},
@@ -19,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     documents::{ObjectKey, Origin},
-    state::Tracked,
+    state::{Tracked, TrackedMap},
 };
 
 /// A kind's transition rules, mirrored from its CRD
@@ -46,10 +44,10 @@ impl Transitions for Reward {
 /// spec changed (then its generation goes up, as an API server's would, and
 /// the status stays), or a refusal of an edit appeared, changed or cleared.
 pub fn track<T>(
-    tracked: &mut BTreeMap<ObjectKey, Tracked<T>>,
+    tracked: &mut TrackedMap<T>,
     key: &ObjectKey,
-    origin: &Origin,
-    loaded: &T,
+    origin: Origin,
+    loaded: T,
     stored_status: Option<serde_json::Value>,
 ) -> bool
 where
@@ -58,7 +56,7 @@ where
     T::Status: DeserializeOwned,
 {
     if let Some(existing) = tracked.get_mut(key) {
-        existing.origin = origin.clone();
+        existing.origin = origin;
         let unchanged = existing.object.spec() == loaded.spec();
         let refused = if unchanged || !existing.in_force {
             Vec::new()
@@ -74,13 +72,13 @@ where
         }
         let generation = existing.object.meta().generation.unwrap_or(1) + 1;
         let status = existing.object.status_mut().take();
-        existing.object = loaded.clone();
+        existing.object = loaded;
         existing.object.meta_mut().generation = Some(generation);
         *existing.object.status_mut() = status;
         existing.refused = Vec::new();
         return true;
     }
-    let mut object = loaded.clone();
+    let mut object = loaded;
     let generation = stored_status
         .as_ref()
         .and_then(|status| status.get("observedGeneration"))
@@ -90,14 +88,14 @@ where
     *object.status_mut() = stored_status.and_then(|status| serde_json::from_value(status).ok());
     tracked.insert(
         key.clone(),
-        Tracked {
+        Box::new(Tracked {
             object,
-            origin: origin.clone(),
-            requeue_at: None,
+            origin,
             failed: false,
             refused: Vec::new(),
             in_force: false,
-        },
+            mirrored_total: None,
+        }),
     );
     true
 }

@@ -1,0 +1,127 @@
+//! Parsing one file: split into documents, each typed into an Event or a
+//! Reward with the server-set fields cleared, or reported as a problem.
+
+use std::path::Path;
+
+use liveops_domain::crd::{Event, GROUP, Reward, VERSION};
+use serde_json::Value;
+
+use super::{DocumentProblem, FileContents, Manifest, ObjectKey, Origin};
+use crate::projection::Kind;
+
+/// Splits a YAML stream at `---` lines, keeping each document's first line.
+fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut documents = Vec::new();
+    let mut current = String::new();
+    let mut start = 1;
+    for (number, line) in text.lines().enumerate() {
+        let marker = line == "---" || line.starts_with("--- ") || line == "...";
+        if marker {
+            documents.push((start, std::mem::take(&mut current)));
+            start = number + 2;
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+    }
+    documents.push((start, current));
+    documents
+        .into_iter()
+        .filter(|(_, doc)| {
+            doc.lines()
+                .any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        })
+        .collect()
+}
+
+/// Parses every document of one file.
+pub fn parse_file(path: &Path, text: &str) -> FileContents {
+    let mut contents = FileContents::default();
+    for (index, (line, document)) in split_documents(text).into_iter().enumerate() {
+        let origin = Origin {
+            file: path.to_path_buf(),
+            document: index + 1,
+            line,
+        };
+        let problem = |field: &str, message: String| DocumentProblem {
+            origin: origin.clone(),
+            field: field.to_owned(),
+            message,
+        };
+        let value: Value = match serde_saphyr::from_str(&document) {
+            Ok(value) => value,
+            Err(error) => {
+                contents
+                    .problems
+                    .push(problem("-", format!("not valid YAML: {error}")));
+                continue;
+            }
+        };
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = match value.get("kind").and_then(Value::as_str) {
+            Some("Event") => Kind::Event,
+            Some("Reward") => Kind::Reward,
+            // Other objects (a kustomization, a ConfigMap) may share the directory.
+            _ => continue,
+        };
+        if api_version != format!("{GROUP}/{VERSION}") {
+            let message = format!("apiVersion must be {GROUP}/{VERSION}, found {api_version:?}");
+            contents.problems.push(problem("apiVersion", message));
+            continue;
+        }
+        let key = key_of(kind, &value);
+        let parsed = match kind {
+            Kind::Event => typed::<Event>(value).map(|mut event| {
+                clear_server_fields(&mut event.metadata);
+                event.status = None;
+                Manifest::Event(Box::new(event))
+            }),
+            Kind::Reward => typed::<Reward>(value).map(|mut reward| {
+                clear_server_fields(&mut reward.metadata);
+                reward.status = None;
+                Manifest::Reward(Box::new(reward))
+            }),
+        };
+        match (parsed, key) {
+            (Ok(manifest), Some(_)) => contents.manifests.push((origin, manifest)),
+            (Ok(_), None) => contents
+                .problems
+                .push(problem("metadata.name", "is required".to_owned())),
+            (Err((field, message)), key) => {
+                contents.problems.push(problem(&field, message));
+                contents.held.extend(key);
+            }
+        }
+    }
+    contents
+}
+
+fn key_of(kind: Kind, value: &Value) -> Option<ObjectKey> {
+    let meta = value.get("metadata")?;
+    let name = meta.get("name")?.as_str().filter(|name| !name.is_empty())?;
+    let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("default");
+    Some((kind, namespace.to_owned(), name.to_owned()))
+}
+
+/// Deserialises with the failing field's path (`spec.quantity`) kept.
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let field = if field == "." { "-".to_owned() } else { field };
+        (field, error.into_inner().to_string())
+    })
+}
+
+/// A file is not an API server: uid, generation and status come from the
+/// operator (rows are keyed by namespace/name, see `projection::definition_key`).
+fn clear_server_fields(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+    meta.uid = None;
+    meta.generation = None;
+    meta.resource_version = None;
+    if meta.namespace.is_none() {
+        meta.namespace = Some("default".to_owned());
+    }
+}
