@@ -34,10 +34,12 @@ async fn a_claim_is_granted_once_with_counters_generation_and_a_cloudevents_outb
     .expect("counters");
     assert_eq!((counters.claimed, counters.claims_total), (1, 1));
 
-    let outbox = sqlx::query!("select event_type, payload from outbox where event_type = 'dev.liveops.reward.claimed'")
-        .fetch_all(&db.pool)
-        .await
-        .expect("outbox");
+    let outbox = sqlx::query!(
+        "select event_type, payload from outbox where event_type = 'dev.liveops.reward.claimed'"
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("outbox");
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].event_type, "dev.liveops.reward.claimed");
     let payload = &outbox[0].payload;
