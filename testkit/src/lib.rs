@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod smtp;
+pub mod tcp_proxy;
 
 use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgPoolOptions};
 

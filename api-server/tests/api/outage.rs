@@ -16,7 +16,7 @@ use api_server::role::Role;
 use uuid::Uuid;
 
 use crate::claims_fixtures::{claim, open_reward, user_with_token};
-use crate::db_proxy::DbProxy;
+use crate::db_proxy::{proxy_in_front_of, through};
 use crate::support::{TestApp, assert_problem, spawn_app_with};
 
 /// What the load clients saw: claim id per Idempotency-Key answered 201,
@@ -81,9 +81,9 @@ async fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bo
 
 #[tokio::test]
 async fn a_database_outage_under_load_answers_503_then_recovers_without_losing_or_doubling_claims() {
-    let proxy = DbProxy::in_front_of(&liveops_testkit::server_url()).await;
+    let proxy = proxy_in_front_of(&liveops_testkit::server_url()).await;
     let app = spawn_app_with(|config| {
-        config.database_url = proxy.redirect(config.database_url.expose()).into();
+        config.database_url = through(&proxy, config.database_url.expose()).into();
     })
     .await;
     let (_, reward_id) = open_reward(&app, None).await;

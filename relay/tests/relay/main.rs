@@ -10,6 +10,5 @@ mod nats;
 mod nats_faults;
 mod phases;
 mod support;
-mod tcp_proxy;
 mod webhook_receiver;
 mod webhooks;

@@ -10,12 +10,11 @@ use relay::{config::TransportKind, health};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{
-    support::{
-        RunningRelay, host_port, insert_row, jetstream, metric, nats_url, pending, settings, stream_count,
-        unique, wait_until,
-    },
-    tcp_proxy::TcpProxy,
+use liveops_testkit::tcp_proxy::TcpProxy;
+
+use crate::support::{
+    RunningRelay, host_port, insert_row, jetstream, metric, nats_url, pending, settings, stream_count,
+    unique, wait_until,
 };
 
 #[tokio::test]

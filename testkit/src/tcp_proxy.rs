@@ -1,6 +1,6 @@
-//! A TCP proxy in front of a broker that a test can cut and restore, so
-//! "the broker went away" is what a stopped broker gives: open connections
-//! broken, new ones refused (modelled on api-server's db_proxy.rs).
+//! A TCP proxy in front of a server (PostgreSQL, a broker) that a test can
+//! cut and restore, so "the server went away" is what a stopped server
+//! gives: open connections broken, new ones refused. Not a mock.
 
 use std::{
     net::SocketAddr,
