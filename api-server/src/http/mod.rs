@@ -8,6 +8,7 @@ pub mod claims;
 pub mod client_address;
 pub mod email_verification;
 pub mod error;
+mod error_conversions;
 pub mod error_responses;
 pub mod events;
 pub mod extract;
