@@ -9,6 +9,7 @@
 
 mod event;
 mod memo;
+mod recorder;
 mod reward;
 mod status;
 
@@ -26,16 +27,13 @@ use std::{
 use chrono::{DateTime, Utc};
 use kube::{
     Client, Resource, ResourceExt,
-    runtime::{
-        controller::Action,
-        events::{Recorder, Reporter},
-        finalizer,
-    },
+    runtime::{controller::Action, events::Reporter, finalizer},
 };
 use sqlx::PgPool;
 
 pub use event::reconcile_event;
 pub use memo::ProjectionMemo;
+pub use recorder::EventRecorder;
 pub use reward::reconcile_reward;
 
 use crate::{error::Error, metrics::Metrics, phase_timer::PhaseTimer};
@@ -58,7 +56,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 pub struct Context {
     pub client: Client,
     pub db: PgPool,
-    pub recorder: Recorder,
+    pub recorder: EventRecorder,
     pub metrics: Metrics,
     /// The clock phases are computed against: `Utc::now`, fixed in tests.
     pub clock: Clock,
@@ -82,7 +80,7 @@ impl Context {
             instance: Some(instance),
         };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: EventRecorder::new(client.clone(), reporter),
             client,
             db,
             metrics,

@@ -92,8 +92,8 @@ async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action>
         } else {
             EventType::Normal
         };
-        // The reason is the phase itself: the recorder folds repeats of one
-        // reason into a series, so "Active" and "Ended" stay distinct.
+        // The reason is the phase itself, so "Active" and "Ended" read apart
+        // in `kubectl events`.
         record(ctx, event, type_, phase.as_str(), "PhaseChange", note).await;
     }
     // Spec problems are reported once per generation, not on every requeue.
