@@ -1,7 +1,7 @@
 //! Command line and environment configuration (DESIGN.md, "Interfaces that
 //! scripts and operators rely on"). Every flag mirrors an environment variable.
 
-use std::{fmt, net::SocketAddr};
+use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -210,33 +210,8 @@ impl std::str::FromStr for CidrList {
     }
 }
 
-/// A string that must not appear in logs: `Debug` prints `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; call sites are easy to grep for.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
+/// Configuration secrets: `Debug` prints `[redacted]`.
+pub use liveops_domain::Secret;
 
 #[cfg(test)]
 mod tests {

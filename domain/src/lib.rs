@@ -1,13 +1,16 @@
 //! Types shared by the operator and the API server: the condition kinds an
-//! Event can require, the claim policy, and the database schema's migrator.
+//! Event can require, the claim policy, the database schema's migrator, and
+//! the `Secret` wrapper the binaries' configurations use.
 #![forbid(unsafe_code)]
 
 pub mod claim_policy;
 pub mod condition;
 pub mod crd;
+pub mod secret;
 
 pub use claim_policy::ClaimFrequency;
 pub use condition::{ConditionKind, ConditionSpec};
+pub use secret::Secret;
 
 /// Every migration under `migrations/`, embedded at compile time.
 ///
