@@ -20,6 +20,12 @@ pub struct Config {
     #[arg(long = "manifests", env = "MANIFESTS_DIR", value_name = "DIR")]
     pub manifests: Option<PathBuf>,
 
+    /// How manifests mode notices edits: inotify where available (`auto`),
+    /// or a stat of every file four times a second (`poll`, for file
+    /// systems without inotify such as NFS).
+    #[arg(long, env = "MANIFESTS_WATCH", value_enum, default_value_t = ManifestsWatch::Auto)]
+    pub manifests_watch: ManifestsWatch,
+
     /// PostgreSQL connection URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -66,6 +72,15 @@ pub enum Command {
     Crd,
 }
 
+/// How manifests mode notices edits to its directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ManifestsWatch {
+    /// inotify, falling back to polling when it is unavailable.
+    Auto,
+    /// Polling only.
+    Poll,
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -109,7 +124,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 mod tests {
     use clap::Parser;
 
-    use super::{Command, Config, LogFormat};
+    use super::{Command, Config, LogFormat, ManifestsWatch};
 
     #[test]
     fn defaults_listen_on_8081_without_leader_election() {
@@ -118,6 +133,7 @@ mod tests {
         assert!(!config.leader_election);
         assert_eq!(config.lease_name, "liveops-operator");
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.manifests_watch, ManifestsWatch::Auto);
         assert!(config.command.is_none());
     }
 

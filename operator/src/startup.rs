@@ -8,7 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::{Command, Config},
+    config::{Command, Config, ManifestsWatch},
     crdgen,
     health::{self, HealthState, Started},
     leader::Election,
@@ -16,7 +16,7 @@ use crate::{
     shutdown,
     source::{
         cluster::{self, ClusterSettings},
-        manifests,
+        manifests::{self, watcher::DirectoryWatcher},
     },
     telemetry,
 };
@@ -73,7 +73,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(dir) => {
             tracing::info!(dir = %dir.display(), "manifests mode: no cluster");
             started.set();
-            manifests::run_with_metrics(dir, db.clone(), metrics, stop.clone().wait())
+            let watcher = match config.manifests_watch {
+                ManifestsWatch::Auto => DirectoryWatcher::new(&dir),
+                ManifestsWatch::Poll => DirectoryWatcher::polling(),
+            };
+            manifests::run_watching(dir, db.clone(), metrics, watcher, stop.clone().wait())
                 .await
                 .map_err(anyhow::Error::from)
         }

@@ -5,12 +5,14 @@
 //! It returns when `shutdown` completes, or early with an error when DIR
 //! cannot be read at start-up. Migrations are the caller's job.
 //! [`run_with_metrics`] is the same, recording into the [`Metrics`] that the
-//! process serves on `/metrics` (what `startup` calls).
+//! process serves on `/metrics`; [`run_watching`] also takes the
+//! [`DirectoryWatcher`] (what `startup` calls).
 //!
 //! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
 //! as in a cluster, in batches (see `state`). The directory is rescanned
-//! every [`RESCAN`] (a `stat` per file; content hashes decide what
-//! changed). Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
+//! when inotify reports a change, debounced, or every [`watcher::POLL`]
+//! where no native watcher is available (see `watcher`; a `stat` per file,
+//! content hashes decide what changed). Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
 //! own connection, so they never wait behind this loop; the events it
 //! flipped come back here to have their statuses refreshed. Claims reach
 //! `claimed`/`remaining`/`claimsTotal` through the change-driven passes of
@@ -28,8 +30,9 @@ mod state;
 mod status_store;
 mod store_reconcile;
 mod tracking;
+pub mod watcher;
 
-use std::{future::Future, path::PathBuf, time::Duration};
+use std::{future::Future, path::PathBuf};
 
 use sqlx::PgPool;
 use tokio::{
@@ -40,6 +43,7 @@ use tokio::{
 pub use self::{
     counters::{COUNTERS_PASS, SAFETY_PERIOD, STATUS_WRITES_PER_PASS},
     documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file},
+    watcher::DirectoryWatcher,
 };
 use self::{documents::ObjectKey, state::ManifestState};
 use crate::{
@@ -47,9 +51,6 @@ use crate::{
     metrics::Metrics,
     projection::{FlippedEvent, Kind},
 };
-
-/// How often the directory is checked for new, edited and deleted files.
-pub const RESCAN: Duration = Duration::from_millis(250);
 
 /// Loads, reconciles and watches every Event/Reward under `dir` until `shutdown`.
 pub async fn run(dir: PathBuf, db: PgPool, shutdown: impl Future<Output = ()>) -> Result<()> {
@@ -62,6 +63,19 @@ pub async fn run_with_metrics(
     dir: PathBuf,
     db: PgPool,
     metrics: Metrics,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    // Watching starts before the first scan so that no edit falls between the two.
+    let watcher = DirectoryWatcher::new(&dir);
+    run_watching(dir, db, metrics, watcher, shutdown).await
+}
+
+/// [`run_with_metrics`], rescanning when `watcher` says so.
+pub async fn run_watching(
+    dir: PathBuf,
+    db: PgPool,
+    metrics: Metrics,
+    mut watcher: DirectoryWatcher,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let metadata = tokio::fs::metadata(&dir)
@@ -78,13 +92,12 @@ pub async fn run_with_metrics(
     }
     tracing::info!(dir = %dir.display(), "manifests mode: watching directory");
     let mut state = ManifestState::restore(dir, db.clone(), metrics).await?;
+    state.rescan().await;
     let (flips, mut flipped) = mpsc::unbounded_channel();
     let (stop_timer, timer_stopped) = oneshot::channel::<()>();
     let timer = tokio::spawn(state.timer().run(db, Some(flips), async move {
         let _ = timer_stopped.await;
     }));
-    let mut rescan = tokio::time::interval(RESCAN);
-    rescan.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut counters = tokio::time::interval_at(Instant::now() + COUNTERS_PASS, COUNTERS_PASS);
     counters.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let share = COUNTERS_PASS.as_secs_f64() / SAFETY_PERIOD.as_secs_f64();
@@ -93,7 +106,7 @@ pub async fn run_with_metrics(
         tokio::select! {
             () = &mut shutdown => break,
             Some(batch) = flipped.recv() => state.refresh_flipped(drain(batch, &mut flipped)).await,
-            _ = rescan.tick() => state.rescan().await,
+            () = watcher.changed() => state.rescan().await,
             _ = counters.tick() => state.counters_pass(share).await,
         }
     }
