@@ -82,9 +82,19 @@ pub struct Config {
     /// counting as reuse.
     #[arg(long, env = "REFRESH_REUSE_GRACE_SECONDS", default_value_t = 10)]
     pub refresh_reuse_grace_seconds: u64,
-    /// Address to listen on.
+    /// Address of the public API.
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
     pub listen_addr: SocketAddr,
+    /// Address of the Prometheus `/metrics` listener, kept off the public
+    /// API port so that scraping needs no route through the ingress.
+    #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:9090")]
+    pub metrics_addr: SocketAddr,
+    /// Longest a request may run, in seconds; past it the client gets 503
+    /// TIMEOUT (and a claim cut short commits nothing or, when its one
+    /// statement already committed, is answered again by its Idempotency-Key).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub request_timeout_seconds: u32,
     /// Email of the ADMIN created at start-up when absent.
     #[arg(long, env = "ADMIN_EMAIL")]
     pub admin_email: Option<String>,

@@ -37,8 +37,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = TcpListener::bind(state.config.listen_addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", state.config.listen_addr))?;
-            tracing::info!(address = %state.config.listen_addr, "serving");
-            serve_until_signal(listener, state).await
+            let metrics_listener = TcpListener::bind(state.config.metrics_addr)
+                .await
+                .with_context(|| format!("cannot listen on METRICS_ADDR {}", state.config.metrics_addr))?;
+            tracing::info!(address = %state.config.listen_addr, metrics = %state.config.metrics_addr, "serving");
+            serve_until_signal(listener, metrics_listener, state).await
         }
         Some(Command::CreateAdmin { email, password }) => {
             let db = connect_and_migrate(&cli.config).await?;
@@ -130,13 +133,38 @@ pub async fn serve(
     served
 }
 
+/// Serves `/metrics` alone on `listener` (METRICS_ADDR) until `shutdown`.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, http::metrics::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Serves until SIGTERM or Ctrl-C, then gives in-flight requests
 /// [`SHUTDOWN_GRACE`] to finish before giving up on them.
-async fn serve_until_signal(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    listener: TcpListener,
+    metrics_listener: TcpListener,
+    state: AppState,
+) -> anyhow::Result<()> {
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_sender.send(true);
+    });
+    let mut metrics_stop = stop.clone();
+    let metrics = tokio::spawn(serve_metrics(metrics_listener, state.clone(), async move {
+        let _ = metrics_stop.wait_for(|stopping| *stopping).await;
+    }));
+    // The metrics listener only ends with the process; a failure is logged, not fatal.
+    tokio::spawn(async move {
+        if let Ok(Err(error)) = metrics.await {
+            tracing::error!(%error, "metrics listener failed");
+        }
     });
     let mut server_stop = stop.clone();
     let server = serve(listener, state, async move {

@@ -59,7 +59,7 @@ admin_password="${ADMIN_PASSWORD:-spec-admin-password}"
 # and mails. SMTP_URL unset: mails go to the server's log.
 env DATABASE_URL="$database_url" \
   JWT_SECRET="$("$python" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
-  LISTEN_ADDR="127.0.0.1:$port" \
+  LISTEN_ADDR="127.0.0.1:$port" METRICS_ADDR=127.0.0.1:0 \
   ADMIN_EMAIL="$admin_email" ADMIN_PASSWORD="$admin_password" \
   RATE_LIMIT_LOGIN_PER_MINUTE=0 RATE_LIMIT_SIGNUP_PER_MINUTE=0 RATE_LIMIT_CLAIMS_PER_MINUTE=0 RATE_LIMIT_MAIL_PER_MINUTE=0 \
   RUST_LOG="${RUST_LOG:-warn}" LOG_FORMAT=json \

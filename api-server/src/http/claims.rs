@@ -20,6 +20,7 @@ use super::{
     auth::{Authorized, UsersOnly},
     error::is_database_unavailable,
     extract::Path,
+    metrics,
 };
 use crate::{
     claim::{self, ClaimOutcome, ClaimRequest, GrantedClaim, history::ClaimStatus, idempotency},
@@ -140,17 +141,23 @@ pub async fn claim_reward(
         key_ttl: Duration::from_secs(u64::from(state.config.idempotency_key_ttl_seconds)),
     };
     let answer = claim::claim_reward(&state.db, request).await.map_err(|error| {
-        if claim::statement_errors::is_transient(&error) && !is_database_unavailable(&error) {
+        let failure = if claim::statement_errors::is_transient(&error) && !is_database_unavailable(&error) {
             Error::ClaimContention
         } else {
             Error::from(error)
-        }
+        };
+        metrics::count_failed_claim(&failure);
+        failure
     })?;
     let mut response = match answer.outcome {
         ClaimOutcome::Granted(granted) => {
+            metrics::count_granted_claim();
             (StatusCode::CREATED, Json(granted_answer(granted))).into_response()
         }
-        ClaimOutcome::Refused(refusal) => Error::Claim(refusal).into_response(),
+        ClaimOutcome::Refused(refusal) => {
+            metrics::count_refused_claim(refusal);
+            Error::Claim(refusal).into_response()
+        }
     };
     if answer.replayed {
         response

@@ -89,6 +89,9 @@ pub enum Error {
     /// 500. The pool reconnects by itself once the database is back.
     #[error("the database is not reachable; retry shortly")]
     Unavailable,
+    /// The request ran past REQUEST_TIMEOUT_SECONDS and was abandoned (503).
+    #[error("the request took too long and was abandoned; retry shortly")]
+    Timeout,
     /// A database failure: logged with its chain, answered with an opaque 500.
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -144,6 +147,7 @@ impl Error {
             Error::EventNotFound => (StatusCode::NOT_FOUND, "EVENT_NOT_FOUND"),
             Error::ClaimContention => (StatusCode::SERVICE_UNAVAILABLE, "CLAIM_CONTENTION"),
             Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            Error::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT"),
             Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }
@@ -172,7 +176,9 @@ impl Error {
     fn retry_after_seconds(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_seconds } => Some(*retry_after_seconds),
-            Error::Unavailable | Error::ClaimContention => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            Error::Unavailable | Error::ClaimContention | Error::Timeout => {
+                Some(UNAVAILABLE_RETRY_AFTER_SECONDS)
+            }
             _ => None,
         }
     }

@@ -3,7 +3,7 @@
 use axum::{extract::State, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{AppState, Error, Result, error_responses::Unavailable};
+use super::{AppState, Error, Result, error_responses::Unavailable, metrics::record_database_check};
 
 /// `/healthz` and `/readyz`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,12 +30,13 @@ pub async fn check_liveness() -> &'static str {
     )
 )]
 pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCode, &'static str)> {
-    sqlx::query_scalar!("select 1 as \"one!\"")
+    let checked = sqlx::query_scalar!("select 1 as \"one!\"")
         .fetch_one(&state.db)
-        .await
-        .map_err(|error| {
-            tracing::warn!(%error, "readiness check failed");
-            Error::Unavailable
-        })?;
+        .await;
+    record_database_check(checked.is_ok());
+    checked.map_err(|error| {
+        tracing::warn!(%error, "readiness check failed");
+        Error::Unavailable
+    })?;
     Ok((StatusCode::OK, "ready"))
 }

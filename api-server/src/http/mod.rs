@@ -23,8 +23,9 @@ pub mod rewards;
 pub mod roles;
 pub mod session;
 pub mod signup;
+pub mod timeout;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -35,7 +36,12 @@ use axum::{
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{
+    LatencyUnit,
+    catch_panic::CatchPanicLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -76,7 +82,6 @@ impl std::fmt::Debug for AppState {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
-        .merge(metrics::router())
         .merge(signup::router())
         .merge(session::router())
         .merge(email_verification::router())
@@ -90,9 +95,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The routes, `/openapi.json` and `/docs`, and the middleware around them.
+/// `/metrics` is not among them: it has its own listener ([`metrics::app`]).
 pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.config.max_body_bytes;
+    let time_limit = Duration::from_secs(u64::from(state.config.request_timeout_seconds));
     let (api, document) = routes().split_for_parts();
+    // One access-log line per request at info, in the span that carries the request id.
+    let access_log = TraceLayer::new_for_http()
+        .make_span_with(request_span)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        );
     api.merge(openapi::router(document))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -100,7 +115,11 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(metrics::track_request))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn_with_state(
+            time_limit,
+            timeout::limit_request_time,
+        ))
+        .layer(access_log)
         .layer(middleware::from_fn(request_id::assign_request_id))
         .with_state(state)
 }

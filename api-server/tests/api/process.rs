@@ -33,10 +33,12 @@ fn free_port() -> u16 {
 async fn the_binary_migrates_an_empty_database_serves_and_stops_on_sigterm() {
     let database_url = empty_database().await;
     let port = free_port();
+    let metrics_port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_api-server"))
         .env("DATABASE_URL", &database_url)
         .env("JWT_SECRET", "s".repeat(40))
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .env_remove("ADMIN_EMAIL")
@@ -76,6 +78,20 @@ async fn the_binary_migrates_an_empty_database_serves_and_stops_on_sigterm() {
     assert_eq!(applied, liveops_domain::MIGRATOR.iter().count() as i64);
     conn.close().await.ok();
 
+    let metrics = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .expect("metrics listener answers");
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .text()
+            .await
+            .expect("text")
+            .contains("liveops_database_up 1")
+    );
+
     // The shell's builtin kill: no process-tools package needed.
     let terminated = Command::new("sh")
         .args(["-c", "kill -TERM \"$0\"", &child.id().to_string()])
@@ -101,6 +117,17 @@ async fn the_binary_migrates_an_empty_database_serves_and_stops_on_sigterm() {
         .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
         .collect();
     assert!(lines.iter().any(|line| line["message"] == "serving"), "{logs}");
+    // One access-log line per request at info, with its request id.
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["message"] == "finished processing request"
+                && line["status"] == 200
+                && line["span"]["request_id"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty())),
+        "{logs}"
+    );
     assert!(
         lines.iter().any(|line| line["message"]
             .as_str()

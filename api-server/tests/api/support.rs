@@ -26,6 +26,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the `/metrics` listener.
+    pub metrics_address: String,
     /// A client without a cookie store (cookies are sent by hand).
     pub client: reqwest::Client,
     /// The test's own database.
@@ -35,11 +37,12 @@ pub struct TestApp {
     /// The secret the server signs access tokens with.
     pub jwt_secret: String,
     stop: Option<oneshot::Sender<()>>,
+    metrics_stop: Option<oneshot::Sender<()>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        for stop in [self.stop.take(), self.metrics_stop.take()].into_iter().flatten() {
             let _ = stop.send(());
         }
     }
@@ -69,12 +72,14 @@ pub fn test_config(database_url: &str) -> Config {
         refresh_token_ttl_seconds: 3600,
         refresh_reuse_grace_seconds: 0,
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         admin_email: None,
         admin_password: None,
         rate_limit_login_per_minute: 0,
         rate_limit_signup_per_minute: 0,
         rate_limit_claims_per_minute: 0,
         idempotency_key_ttl_seconds: 24 * 60 * 60,
+        request_timeout_seconds: 30,
         trust_forwarded_for: false,
         trusted_proxies: Default::default(),
         rate_limit_mail_per_minute: 0,
@@ -116,7 +121,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let state: AppState = startup::build_state(config.clone()).await.expect("server state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
+    let metrics_address = format!("http://{}", metrics_listener.local_addr().expect("local address"));
     let (stop, stopped) = oneshot::channel::<()>();
+    let (metrics_stop, metrics_stopped) = oneshot::channel::<()>();
+    tokio::spawn(startup::serve_metrics(metrics_listener, state.clone(), async {
+        let _ = metrics_stopped.await;
+    }));
     tokio::spawn(async move {
         let shutdown = async {
             let _ = stopped.await;
@@ -127,6 +138,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     });
     TestApp {
         address,
+        metrics_address,
+        metrics_stop: Some(metrics_stop),
         client: reqwest::Client::builder().build().expect("http client"),
         db: database.pool,
         config,
