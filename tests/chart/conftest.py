@@ -44,7 +44,7 @@ ALL_FEATURES = {
         },
         "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12,
                         "targetMemoryUtilizationPercentage": 80},
-        "podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None},
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         "podAnnotations": {"example.com/scrape": "true"},
         "podLabels": {"tier": "api"},
         "nodeSelector": {"kubernetes.io/os": "linux"},
