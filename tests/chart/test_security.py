@@ -155,26 +155,6 @@ def test_leader_election_follows_replicas_with_lease_rbac_only_when_electing(cha
             assert rule["resourceNames"] == [OPERATOR], "get/update/patch only on the operator's own Lease"
 
 
-def test_network_policies_admit_only_the_declared_ports(chart):
-    objects = render_objects(chart, ALL_FEATURES)
-    policies = {p["metadata"]["name"]: p["spec"] for p in by_kind(objects, "NetworkPolicy")}
-    api, operator = policies[API], policies[OPERATOR]
-    assert api["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}]
-    assert api["ingress"][0]["from"] == ALL_FEATURES["networkPolicy"]["apiServer"]["from"]
-    assert operator["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]
-    assert operator["ingress"][0]["from"] == ALL_FEATURES["networkPolicy"]["metrics"]["from"]
-    for spec in (api, operator):
-        assert spec["policyTypes"] == ["Ingress", "Egress"]
-        assert {"port": 53, "protocol": "UDP"} in spec["egress"][0]["ports"]
-
-
-def test_operator_metrics_are_closed_to_other_namespaces_by_default(chart):
-    objects = render_objects(chart, {"networkPolicy": {"enabled": True}})
-    operator = one(objects, "NetworkPolicy", OPERATOR)["spec"]
-    assert operator["ingress"][0]["from"] == [{"podSelector": {}}]
-    assert operator["policyTypes"] == ["Ingress"]
-
-
 def test_images_default_to_the_app_version_and_a_digest_pins_them(chart):
     objects = render_objects(chart, ALL_FEATURES)
     images = {name: spec["containers"][0]["image"] for name, spec in pod_specs(objects)}
