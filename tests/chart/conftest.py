@@ -95,6 +95,8 @@ ALL_FEATURES = {
                   "brokerPorts": [4222], "webhookPorts": [443, 8443]},
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+    "prometheusRule": {"enabled": True, "labels": {"release": "prometheus"}},
+    "grafanaDashboard": {"enabled": True, "labels": {"team": "live-ops"}, "annotations": {"grafana_folder": "Live ops"}},
 }
 
 VALUE_SETS = {"defaults": {}, "all-features": ALL_FEATURES}
