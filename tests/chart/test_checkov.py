@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ALL_FEATURES, CHART_DIR, by_kind, render_objects
+from conftest import ALL_FEATURES, CHART_DIR, RELEASE, by_kind, render_objects
 
 DIGEST = "sha256:" + "b" * 64
 # Value sets scanned: the defaults, every feature, and every finding fixed instead of skipped.
@@ -105,15 +105,15 @@ def test_skips_disappear_when_their_finding_is_fixed(chart):
     def skips(values):
         return {d["metadata"]["name"]: set(skips_of(d)) for d in by_kind(render_objects(chart, values), "Deployment")}
 
+    api, operator, relay = (f"{RELEASE}-liveops-{c}" for c in ("api-server", "operator", "relay"))
     default = skips({"relay": {"enabled": True}})
-    assert default["demo-liveops-operator"] == {"CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_38", "CKV2_K8S_6"}
-    assert default["demo-liveops-api-server"] == default["demo-liveops-relay"] == {
-        "CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_35", "CKV2_K8S_6"}
-    pulled_always = skips({"apiServer": {"image": {"pullPolicy": "Always"}}})["demo-liveops-api-server"]
+    assert default[operator] == {"CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_38", "CKV2_K8S_6"}
+    assert default[api] == default[relay] == {"CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_35", "CKV2_K8S_6"}
+    pulled_always = skips({"apiServer": {"image": {"pullPolicy": "Always"}}})[api]
     assert "CKV_K8S_15" not in pulled_always and "CKV_K8S_43" in pulled_always
     fixed = skips(SCANNED["hardened"])
-    assert fixed["demo-liveops-operator"] == {"CKV_K8S_35", "CKV_K8S_38"}
-    assert fixed["demo-liveops-api-server"] == fixed["demo-liveops-relay"] == {"CKV_K8S_35"}
+    assert fixed[operator] == {"CKV_K8S_35", "CKV_K8S_38"}
+    assert fixed[api] == fixed[relay] == {"CKV_K8S_35"}
 
 
 def test_the_readme_documents_only_decisions_the_chart_makes(chart):

@@ -1,5 +1,5 @@
 """The Dockerfile builds each binary with --locked --release into a distroless non-root image,
-and the chart's appVersion (the default image tag) follows the workspace version."""
+the chart's appVersion (the default image tag) follows the workspace version, and a digest pins an image."""
 
 from __future__ import annotations
 
