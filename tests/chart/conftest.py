@@ -44,7 +44,7 @@ ALL_FEATURES = {
         },
         "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12,
                         "targetMemoryUtilizationPercentage": 80},
-        "podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None},
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         "podAnnotations": {"example.com/scrape": "true"},
         "podLabels": {"tier": "api"},
         "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -84,14 +84,19 @@ ALL_FEATURES = {
     },
     "networkPolicy": {
         "enabled": True,
-        "apiServer": {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]},
+        "apiServer": {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+                      "smtpTo": [{"ipBlock": {"cidr": "192.0.2.25/32"}}], "smtpPorts": [587]},
         "metrics": {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]},
-        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 5432, "protocol": "TCP"}]},
-                   {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}],
+        "database": {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [5432, 6432]},
+        "kubernetesApi": {"to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}], "ports": [6443]},
+        "extraEgress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "tracing"}}}],
+                         "ports": [{"port": 4317, "protocol": "TCP"}]}],
         "relay": {"brokerTo": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "messaging"}}}],
                   "brokerPorts": [4222], "webhookPorts": [443, 8443]},
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+    "prometheusRule": {"enabled": True, "labels": {"release": "prometheus"}},
+    "grafanaDashboard": {"enabled": True, "labels": {"team": "live-ops"}, "annotations": {"grafana_folder": "Live ops"}},
 }
 
 VALUE_SETS = {"defaults": {}, "all-features": ALL_FEATURES}

@@ -1,5 +1,5 @@
 """The Dockerfile builds each binary with --locked --release into a distroless non-root image,
-and the chart's appVersion (the default image tag) follows the workspace version."""
+the chart's appVersion (the default image tag) follows the workspace version, and a digest pins an image."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tomllib
 
 import yaml
 
-from conftest import CHART_DIR, REPO_ROOT
+from conftest import CHART_DIR, RELEASE, REPO_ROOT, by_kind, render_objects
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 
@@ -54,3 +54,31 @@ def test_chart_app_version_is_the_workspace_version():
     workspace = tomllib.loads((REPO_ROOT / "Cargo.toml").read_text())
     chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
     assert chart["appVersion"] == workspace["workspace"]["package"]["version"]
+
+
+COMPONENT_VALUES = {"apiServer": "api-server", "operator": "operator", "relay": "relay"}
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def rendered_images(chart, values: dict) -> dict[str, str]:
+    objects = render_objects(chart, {"relay": {"enabled": True}, **values})
+    prefix = f"{RELEASE}-liveops-"
+    return {d["metadata"]["name"].removeprefix(prefix): d["spec"]["template"]["spec"]["containers"][0]["image"]
+            for d in by_kind(objects, "Deployment")}
+
+
+def test_a_digest_pins_each_component_and_wins_over_its_tag(chart):
+    for key, component in COMPONENT_VALUES.items():
+        values = {key: {"image": {"tag": "9.9.9", "digest": DIGEST}}}
+        if key == "relay":
+            values["relay"]["enabled"] = True
+        images = rendered_images(chart, values)
+        assert images[component] == f"liveops/{component}@{DIGEST}", "the tag is ignored when a digest is set"
+        others = {name: image for name, image in images.items() if name != component}
+        assert all(image.endswith(":0.1.0") for image in others.values()), "a digest pins only its own component"
+
+
+def test_without_a_digest_the_tag_or_the_app_version_is_used(chart):
+    images = rendered_images(chart, {"operator": {"image": {"tag": "1.2.3"}}})
+    assert images == {"api-server": "liveops/api-server:0.1.0", "operator": "liveops/operator:1.2.3",
+                      "relay": "liveops/relay:0.1.0"}

@@ -1,5 +1,5 @@
 """The relay Deployment: off by default, broker URLs only from Secrets, transport settings reaching
-its environment, and NetworkPolicy egress to the broker and webhook ports."""
+its environment (its NetworkPolicy is in test_networkpolicy.py)."""
 
 from __future__ import annotations
 
@@ -80,20 +80,6 @@ def test_the_schema_rejects_bad_relay_values(chart, values):
     with pytest.raises(helm_python.HelmValuesError) as rejected:
         render_objects(chart, {"relay": {"enabled": True, **values}})
     assert "/relay/" in str(rejected.value)
-
-
-def test_relay_egress_admits_the_broker_and_webhook_ports_besides_the_shared_rules(chart):
-    policy = one(render_objects(chart, ALL_FEATURES), "NetworkPolicy", RELAY)["spec"]
-    assert policy["policyTypes"] == ["Ingress", "Egress"]
-    assert policy["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]
-    egress = policy["egress"]
-    assert {"port": 53, "protocol": "UDP"} in egress[0]["ports"]
-    shared = ALL_FEATURES["networkPolicy"]["egress"]
-    assert egress[1:1 + len(shared)] == shared, "PostgreSQL stays reachable"
-    broker, webhooks = egress[1 + len(shared):]
-    assert broker == {"ports": [{"port": 4222, "protocol": "TCP"}],
-                      "to": ALL_FEATURES["networkPolicy"]["relay"]["brokerTo"]}
-    assert webhooks == {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 8443, "protocol": "TCP"}]}
 
 
 def test_relay_metrics_have_a_service_and_a_service_monitor(chart):

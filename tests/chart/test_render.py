@@ -13,7 +13,7 @@ OLDEST_SUPPORTED = "1.29.0"  # Chart.yaml kubeVersion; CEL rules in the CRDs are
 LATEST = kubernetes_validate.latest_version()
 
 # Kinds served by CRDs that kubernetes-validate has no schema for; checked field by field below.
-THIRD_PARTY_KINDS = {"ServiceMonitor"}
+THIRD_PARTY_KINDS = {"ServiceMonitor", "PrometheusRule"}
 
 
 @pytest.mark.parametrize("values", [{}, ALL_FEATURES], ids=["defaults", "all-features"])
@@ -55,6 +55,8 @@ def test_all_features_render_every_optional_object(chart):
     assert counts["PodDisruptionBudget"] == 2
     assert counts["NetworkPolicy"] == 3  # api-server, operator, relay
     assert counts["ServiceMonitor"] == 3
+    assert counts["PrometheusRule"] == 1
+    assert counts["ConfigMap"] == 1  # the Grafana dashboard
     assert counts["Secret"] == 4  # database URL, JWT secret, bootstrap admin password, NATS URL
     assert counts["Role"] == 1 and counts["RoleBinding"] == 1  # leader election leases
 

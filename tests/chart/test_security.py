@@ -67,8 +67,15 @@ def test_api_server_has_no_role_or_binding_at_all(rendered):
         assert "api-server" not in role["metadata"]["name"]
 
 
+def operator_roles(objects):
+    """The operator's own Roles/ClusterRoles (the aggregated user-facing roles are checked in test_rbac.py)."""
+    return [role for role in by_kind(objects, "Role") + by_kind(objects, "ClusterRole")
+            if role["metadata"]["name"].startswith(OPERATOR)]
+
+
 def test_no_rbac_rule_uses_wildcards(rendered):
-    for role in by_kind(rendered, "Role") + by_kind(rendered, "ClusterRole"):
+    assert operator_roles(rendered)
+    for role in operator_roles(rendered):
         for rule in role["rules"]:
             for field in ("verbs", "resources", "apiGroups", "resourceNames"):
                 assert "*" not in rule.get(field, []), (role["metadata"]["name"], rule)
@@ -108,7 +115,8 @@ def test_operator_cluster_role_grants_exactly_what_it_reconciles(chart):
 
 def test_watch_namespace_swaps_the_cluster_role_for_a_role_in_that_namespace(chart):
     objects = render_objects(chart, {"operator": {"watchNamespace": "live-ops"}})
-    assert by_kind(objects, "ClusterRole") == [] and by_kind(objects, "ClusterRoleBinding") == []
+    assert [r for r in by_kind(objects, "ClusterRole") if r["metadata"]["name"] == OPERATOR] == []
+    assert by_kind(objects, "ClusterRoleBinding") == []
     role = one(objects, "Role", OPERATOR)
     assert role["metadata"]["namespace"] == "live-ops"
     assert rule_set(role) == EXPECTED_OPERATOR_RULES
@@ -145,26 +153,6 @@ def test_leader_election_follows_replicas_with_lease_rbac_only_when_electing(cha
     for rule in lease_role["rules"]:
         if rule["verbs"] != ["create"]:
             assert rule["resourceNames"] == [OPERATOR], "get/update/patch only on the operator's own Lease"
-
-
-def test_network_policies_admit_only_the_declared_ports(chart):
-    objects = render_objects(chart, ALL_FEATURES)
-    policies = {p["metadata"]["name"]: p["spec"] for p in by_kind(objects, "NetworkPolicy")}
-    api, operator = policies[API], policies[OPERATOR]
-    assert api["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}]
-    assert api["ingress"][0]["from"] == ALL_FEATURES["networkPolicy"]["apiServer"]["from"]
-    assert operator["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]
-    assert operator["ingress"][0]["from"] == ALL_FEATURES["networkPolicy"]["metrics"]["from"]
-    for spec in (api, operator):
-        assert spec["policyTypes"] == ["Ingress", "Egress"]
-        assert {"port": 53, "protocol": "UDP"} in spec["egress"][0]["ports"]
-
-
-def test_operator_metrics_are_closed_to_other_namespaces_by_default(chart):
-    objects = render_objects(chart, {"networkPolicy": {"enabled": True}})
-    operator = one(objects, "NetworkPolicy", OPERATOR)["spec"]
-    assert operator["ingress"][0]["from"] == [{"podSelector": {}}]
-    assert operator["policyTypes"] == ["Ingress"]
 
 
 def test_images_default_to_the_app_version_and_a_digest_pins_them(chart):

@@ -425,10 +425,52 @@ async fn a_restart_resumes_and_soft_deletes_what_vanished_meanwhile() {
     op.stop().await;
 }
 
+/// (event name, phase it has now, reward count) for every Event in `manifests/examples/`, from the
+/// files themselves and the operator's own schedule.
+fn expected_example_rows(examples: &std::path::Path) -> Vec<(String, String, i64)> {
+    let mut events = Vec::new();
+    let mut reward_refs = Vec::new();
+    for entry in std::fs::read_dir(examples).expect("read manifests/examples") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read an example");
+        let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("valid YAML");
+        for document in documents {
+            match document["kind"].as_str() {
+                Some("Event") => events
+                    .push(serde_json::from_value::<liveops_domain::crd::Event>(document).expect("an Event")),
+                Some("Reward") => reward_refs.push(document["spec"]["eventRef"]["name"].clone()),
+                other => panic!("unexpected kind {other:?}"),
+            }
+        }
+    }
+    let mut rows: Vec<(String, String, i64)> = events
+        .iter()
+        .map(|event| {
+            let name = event.metadata.name.clone().expect("named");
+            let rewards = reward_refs
+                .iter()
+                .filter(|r| r.as_str() == Some(name.as_str()))
+                .count();
+            let phase = operator::schedule::schedule_at(&event.spec, Utc::now()).phase;
+            (name, phase.to_string(), i64::try_from(rewards).expect("few"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[tokio::test]
 async fn the_examples_load_with_their_rewards() {
     let db = TestDb::new().await;
     let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/examples"));
+    let expected = expected_example_rows(&examples);
+    assert!(
+        expected.len() >= 6,
+        "one example per condition kind, plus suspend: {expected:?}"
+    );
+    assert!(
+        expected.iter().any(|row| row.1 == "Suspended") || Utc::now().year() >= 2028,
+        "the suspended example is Suspended until its window ends"
+    );
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(operator::source::manifests::run(
         examples,
@@ -437,9 +479,9 @@ async fn the_examples_load_with_their_rewards() {
             let _ = stopped.await;
         },
     ));
-    let rows: Vec<(String, String, i64)> = eventually(
+    eventually(
         Duration::from_secs(3),
-        "three events with one reward each",
+        &format!("the example events with their rewards and phases: {expected:?}"),
         || async {
             let rows: Vec<(String, String, i64)> = sqlx::query_as(
                 "select e.name, e.phase::text, count(r.id)
@@ -449,19 +491,10 @@ async fn the_examples_load_with_their_rewards() {
             .fetch_all(&db.pool)
             .await
             .expect("read events");
-            (rows.len() == 3 && rows.iter().all(|row| row.2 == 1)).then_some(rows)
+            (rows == expected).then_some(())
         },
     )
     .await;
-    let names: Vec<_> = rows.iter().map(|row| row.0.as_str()).collect();
-    assert_eq!(names, ["invite-friends-3", "login-streak-7", "profile-complete"]);
-    // The examples' window is 2026-01-01 to 2028-01-01.
-    let expected = if Utc::now().year() < 2028 {
-        "Active"
-    } else {
-        "Ended"
-    };
-    assert!(rows.iter().all(|row| row.1 == expected), "{rows:?}");
     let _ = stop.send(());
     task.await.expect("no panic").expect("clean stop");
 }
