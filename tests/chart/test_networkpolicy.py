@@ -39,16 +39,18 @@ def test_every_component_gets_a_policy_selecting_only_its_own_pods(chart):
 
 def test_ingress_reaches_only_the_api_port_and_the_metrics_ports(chart):
     specs = policies(chart, ALL_FEATURES)
-    assert specs[API]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}], "from": NP["apiServer"]["from"]}]
+    metrics = {"ports": [{"port": "metrics", "protocol": "TCP"}], "from": NP["metrics"]["from"]}
+    assert specs[API]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}], "from": NP["apiServer"]["from"]},
+                                     metrics]
     for name in (OPERATOR, RELAY):
-        assert specs[name]["ingress"] == [{"ports": [{"port": "metrics", "protocol": "TCP"}],
-                                           "from": NP["metrics"]["from"]}]
+        assert specs[name]["ingress"] == [metrics]
 
 
 def test_without_peers_the_api_is_open_and_metrics_only_to_the_release_namespace(chart):
     specs = policies(chart, {"networkPolicy": {"enabled": True}})
-    assert specs[API]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
-    assert specs[OPERATOR]["ingress"][0]["from"] == [{"podSelector": {}}]
+    assert specs[API]["ingress"][0] == {"ports": [{"port": "http", "protocol": "TCP"}]}
+    for name in (API, OPERATOR):
+        assert specs[name]["ingress"][-1]["from"] == [{"podSelector": {}}]
 
 
 def test_operator_egress_is_dns_postgresql_the_kubernetes_api_and_the_extra_rules(chart):

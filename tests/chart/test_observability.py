@@ -73,7 +73,7 @@ def test_the_contract_table_is_well_formed():
     rows = contract()
     assert len(rows) >= 20
     for name, row in rows.items():
-        assert name.startswith("liveops_") or name.startswith("http_"), name
+        assert name.startswith("liveops_"), name
         assert row["type"] in {"counter", "gauge", "histogram"}, name
         assert (row["type"] == "counter") == name.endswith("_total"), f"{name}: counters and only counters end in _total"
         assert row["status"] in {"emitted", "to be emitted"}, name
@@ -132,7 +132,7 @@ def test_prometheus_rule_has_the_three_alerts_with_severity_summary_and_labels(p
 def test_alert_expressions_parse_are_scoped_to_the_namespace_and_use_contract_metrics(prometheus_rule):
     rows = contract()
     expected = {"LiveopsEventTransitionLagHigh": {"liveops_event_transition_lag_seconds"},
-                "LiveopsClaimErrorRateHigh": {"http_requests_total"},
+                "LiveopsClaimErrorRateHigh": {"liveops_http_requests_total"},
                 "LiveopsDatabaseDown": {"liveops_database_up"}}
     for name, rule in alerts(prometheus_rule).items():
         names = metric_names(rule["expr"])
@@ -204,7 +204,7 @@ def test_dashboard_queries_parse_and_use_contract_metrics_only(dashboard_config_
         assert names <= set(rows), f"{expr}: not in docs/metrics.md: {names - set(rows)}"
         used |= names
     assert BUSINESS_METRICS <= used, "claims by outcome and reason, stock, events by phase, transition lag"
-    alert_metrics = {"liveops_event_transition_lag_seconds", "http_requests_total", "liveops_database_up"}
+    alert_metrics = {"liveops_event_transition_lag_seconds", "liveops_http_requests_total", "liveops_database_up"}
     assert alert_metrics <= used, "every alert has a panel to look at"
 
 

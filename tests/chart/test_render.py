@@ -86,6 +86,7 @@ def test_service_monitors_scrape_the_metrics_endpoints_of_both_services(chart):
         for endpoint in monitor["spec"]["endpoints"]:
             assert set(endpoint) == {"port", "path", "interval", "scrapeTimeout"}
             assert endpoint["port"] in port_names and endpoint["path"] == "/metrics"
+            assert endpoint["port"] == "metrics", "never the API port"
 
 
 def test_ingress_routes_every_host_to_the_api_service_port(chart):

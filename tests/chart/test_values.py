@@ -193,4 +193,13 @@ def test_jwt_rotation_passes_the_previous_secret_and_both_key_ids(chart):
 def test_defaults_leave_rate_limits_and_admin_to_the_binary(chart):
     container = one(render_objects(chart, {}), "Deployment", API)["spec"]["template"]["spec"]["containers"][0]
     names = {e["name"] for e in container["env"]}
-    assert names == {"LISTEN_ADDR", "LOG_FORMAT", "DATABASE_URL", "JWT_SECRET"}
+    assert names == {"LISTEN_ADDR", "METRICS_ADDR", "LOG_FORMAT", "DATABASE_URL", "JWT_SECRET"}
+
+
+def test_the_api_metrics_port_and_request_timeout_reach_the_binary(chart):
+    values = {"apiServer": {"metricsPort": 9191, "requestTimeoutSeconds": 12}}
+    container = one(render_objects(chart, values), "Deployment", API)["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["METRICS_ADDR"] == "0.0.0.0:9191"
+    assert env["REQUEST_TIMEOUT_SECONDS"] == "12"
+    assert {"name": "metrics", "containerPort": 9191, "protocol": "TCP"} in container["ports"]
