@@ -31,7 +31,7 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Address of the /healthz, /readyz and /metrics listener.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8081")]
+    #[arg(long, env = "OPERATOR_LISTEN_ADDR", default_value = "0.0.0.0:8081")]
     pub listen_addr: SocketAddr,
 
     /// Log line format.

@@ -1,5 +1,5 @@
 //! The `operator` binary as a process: `crd` output, probes and metrics on
-//! LISTEN_ADDR (fed by manifests mode too), a clear failure without a
+//! OPERATOR_LISTEN_ADDR (fed by manifests mode too), a clear failure without a
 //! cluster, and a clean exit on SIGTERM.
 
 use std::{
@@ -121,7 +121,7 @@ spec:
         .arg("--manifests")
         .arg(&manifests)
         .env("DATABASE_URL", &db.url)
-        .env("LISTEN_ADDR", addr.to_string())
+        .env("OPERATOR_LISTEN_ADDR", addr.to_string())
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -163,7 +163,7 @@ async fn without_a_cluster_or_manifests_it_fails_with_a_hint() {
     let addr = free_addr();
     let output = Command::new(BINARY)
         .env("DATABASE_URL", &db.url)
-        .env("LISTEN_ADDR", addr.to_string())
+        .env("OPERATOR_LISTEN_ADDR", addr.to_string())
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env("RUST_BACKTRACE", "0")

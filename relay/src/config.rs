@@ -92,7 +92,7 @@ pub struct Config {
     #[arg(long, env = "RELAY_CE_MODE", value_enum, default_value_t = CeMode::Binary)]
     pub ce_mode: CeMode,
     /// Address of /healthz, /readyz and /metrics.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8082")]
+    #[arg(long, env = "RELAY_LISTEN_ADDR", default_value = "0.0.0.0:8082")]
     pub listen_addr: SocketAddr,
     /// Rows published per round trip.
     #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 500,

@@ -42,7 +42,7 @@ def test_an_inline_nats_url_lands_in_a_chart_secret_the_relay_reads(chart):
                 "RELAY_CE_MODE": "structured", "RELAY_BATCH_SIZE": "200", "RELAY_MAX_ATTEMPTS": "5",
                 "RELAY_RETENTION_SECONDS": "600", "RELAY_ACK_TIMEOUT_MS": "5000",
                 "RELAY_WEBHOOK_CONCURRENCY": "8", "RELAY_WEBHOOK_TIMEOUT_MS": "5000",
-                "RELAY_WEBHOOK_MAX_ATTEMPTS": "6", "LISTEN_ADDR": "0.0.0.0:8082"}
+                "RELAY_WEBHOOK_MAX_ATTEMPTS": "6", "RELAY_LISTEN_ADDR": "0.0.0.0:8082"}
     assert {name: env[name]["value"] for name in expected} == expected
     assert "AMQP_URL" not in env
 

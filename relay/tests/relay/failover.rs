@@ -18,7 +18,7 @@ fn spawn_relay(database_url: &str, prefix: &str, stream: &str) -> Child {
         .env("NATS_URL", nats_url())
         .env("NATS_STREAM", stream)
         .env("RELAY_SUBJECT_PREFIX", prefix)
-        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("RELAY_LISTEN_ADDR", "127.0.0.1:0")
         .env("RELAY_STANDBY_POLL_MS", "200")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
