@@ -21,7 +21,6 @@ use crate::{
     claim,
     config::{Cli, Command, Config},
     http::{self, AppState},
-    telemetry,
 };
 
 /// How long in-flight requests get to finish after a shutdown signal
@@ -106,7 +105,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         jwt: Arc::new(jwt),
-        metrics: telemetry::metrics_handle(),
+        metrics: http::metrics::ApiMetrics::new(),
     })
 }
 

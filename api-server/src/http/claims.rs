@@ -20,7 +20,6 @@ use super::{
     auth::{Authorized, UsersOnly},
     error::is_database_unavailable,
     extract::Path,
-    metrics,
 };
 use crate::{
     claim::{self, ClaimOutcome, ClaimRequest, GrantedClaim, history::ClaimStatus, idempotency},
@@ -146,16 +145,16 @@ pub async fn claim_reward(
         } else {
             Error::from(error)
         };
-        metrics::count_failed_claim(&failure);
+        state.metrics.count_failed_claim(&failure);
         failure
     })?;
     let mut response = match answer.outcome {
         ClaimOutcome::Granted(granted) => {
-            metrics::count_granted_claim();
+            state.metrics.count_granted_claim();
             (StatusCode::CREATED, Json(granted_answer(granted))).into_response()
         }
         ClaimOutcome::Refused(refusal) => {
-            metrics::count_refused_claim(refusal);
+            state.metrics.count_refused_claim(refusal);
             Error::Claim(refusal).into_response()
         }
     };

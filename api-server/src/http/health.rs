@@ -3,7 +3,7 @@
 use axum::{extract::State, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{AppState, Error, Result, error_responses::Unavailable, metrics::record_database_check};
+use super::{AppState, Error, Result, error_responses::Unavailable};
 
 /// `/healthz` and `/readyz`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,7 +33,7 @@ pub async fn check_readiness(State(state): State<AppState>) -> Result<(StatusCod
     let checked = sqlx::query_scalar!("select 1 as \"one!\"")
         .fetch_one(&state.db)
         .await;
-    record_database_check(checked.is_ok());
+    state.metrics.record_database_check(checked.is_ok());
     checked.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
         Error::Unavailable

@@ -34,7 +34,6 @@ use axum::{
     middleware,
     response::{IntoResponse, Response},
 };
-use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tower_http::{
     LatencyUnit,
@@ -61,8 +60,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Access-token signing and verification keys.
     pub jwt: Arc<JwtKeys>,
-    /// Renders the Prometheus metrics.
-    pub metrics: PrometheusHandle,
+    /// The server's Prometheus metrics.
+    pub metrics: metrics::ApiMetrics,
     /// Where account mail is queued.
     pub mail: MailQueue,
     /// What delivers it (SMTP, or the log).
@@ -112,7 +111,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // route_layer: only matched routes, so the route template is known
-        .route_layer(middleware::from_fn(metrics::track_request))
+        .route_layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track_request,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(

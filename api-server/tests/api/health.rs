@@ -168,8 +168,7 @@ async fn metrics_are_served_on_their_own_listener_not_on_the_api_port() {
     assert_problem(on_api, 404, "NOT_FOUND").await;
     let text = scrape(&app).await;
     assert!(
-        // The gauge is process-wide and the outage tests flip it, so only its presence is asserted.
-        text.lines().any(|line| line.starts_with("liveops_database_up ")),
+        text.lines().any(|line| line == "liveops_database_up 1"),
         "the scrape checks the database: {text}"
     );
     let elsewhere = app
