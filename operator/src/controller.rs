@@ -83,9 +83,9 @@ impl Context {
             recorder: EventRecorder::new(client.clone(), reporter),
             client,
             db,
+            phase_timer: PhaseTimer::recording(metrics.clone()),
             metrics,
             clock: Arc::new(Utc::now),
-            phase_timer: PhaseTimer::default(),
             memo: ProjectionMemo::default(),
             failures: Arc::default(),
         }

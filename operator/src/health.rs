@@ -82,7 +82,9 @@ async fn readyz(State(state): State<HealthState>) -> (StatusCode, &'static str) 
         return (StatusCode::SERVICE_UNAVAILABLE, "starting");
     }
     let probe = sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&state.db);
-    match tokio::time::timeout(DATABASE_PROBE_TIMEOUT, probe).await {
+    let outcome = tokio::time::timeout(DATABASE_PROBE_TIMEOUT, probe).await;
+    state.metrics.record_database_check(matches!(outcome, Ok(Ok(_))));
+    match outcome {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),
         Ok(Err(error)) => {
             tracing::warn!(error = %error, "readiness: database unreachable");
@@ -135,8 +137,20 @@ mod tests {
         assert_eq!(get(&state, "/readyz").await.0, 503);
         state.started.set();
         assert_eq!(get(&state, "/readyz").await, (200, "ready".to_owned()));
+        assert!(
+            get(&state, "/metrics")
+                .await
+                .1
+                .contains("\nliveops_database_up 1\n")
+        );
         db.pool.close().await;
         assert_eq!(get(&state, "/readyz").await.0, 503);
+        assert!(
+            get(&state, "/metrics")
+                .await
+                .1
+                .contains("\nliveops_database_up 0\n")
+        );
     }
 
     #[tokio::test]

@@ -1,4 +1,5 @@
-//! Prometheus metrics: reconciles, failures, durations, phases.
+//! Prometheus metrics: reconciles, failures, durations, phases, how late
+//! phase transitions land, and whether the database answers.
 //!
 //! Every label value is a fixed `&'static str` (kind, phase, failure
 //! reason), never text derived from an error's `Debug` output, so the
@@ -42,6 +43,12 @@ pub struct PhaseLabels {
     pub phase: &'static str,
 }
 
+/// `phase` label of the transition-lag histogram: the phase entered.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EnteredLabels {
+    pub phase: &'static str,
+}
+
 /// The operator's metrics and the registry that exports them.
 #[derive(Clone)]
 pub struct Metrics {
@@ -50,6 +57,8 @@ pub struct Metrics {
     failures: Family<FailureLabels, Counter>,
     duration: Family<KindLabels, Histogram>,
     phases: Family<PhaseLabels, Gauge>,
+    transition_lag: Family<EnteredLabels, Histogram>,
+    database_up: Gauge,
     /// Last phase seen per object, so the gauge counts each object once.
     last_phase: Arc<Mutex<HashMap<(&'static str, String), &'static str>>>,
 }
@@ -69,12 +78,18 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// Creates the metrics in a registry of their own.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("liveops_operator");
+        // Prefix `liveops` only: the shared names (`liveops_database_up`)
+        // are the same in every binary; the operator's own say `operator_`.
+        let mut registry = Registry::with_prefix("liveops");
         let reconciles = Family::<KindLabels, Counter>::default();
-        registry.register("reconciles", "Reconcile runs started", reconciles.clone());
+        registry.register(
+            "operator_reconciles",
+            "Reconcile runs started",
+            reconciles.clone(),
+        );
         let failures = Family::<FailureLabels, Counter>::default();
         registry.register(
-            "reconcile_failures",
+            "operator_reconcile_failures",
             "Reconcile runs that failed, by cause",
             failures.clone(),
         );
@@ -83,18 +98,39 @@ impl Metrics {
             Histogram::new(exponential_buckets(0.001, 2.0, 15))
         });
         registry.register(
-            "reconcile_duration_seconds",
+            "operator_reconcile_duration_seconds",
             "Time spent in one reconcile",
             duration.clone(),
         );
         let phases = Family::<PhaseLabels, Gauge>::default();
-        registry.register("objects", "Objects by kind and current phase", phases.clone());
+        registry.register(
+            "operator_objects",
+            "Objects by kind and current phase",
+            phases.clone(),
+        );
+        // 10 ms .. ~160 s: on time is well under a second; minutes mean trouble.
+        let transition_lag = Family::<EnteredLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.01, 2.0, 15))
+        });
+        registry.register(
+            "event_transition_lag_seconds",
+            "From an Event's startsAt/endsAt to the phase timer storing the phase it entered",
+            transition_lag.clone(),
+        );
+        let database_up = Gauge::default();
+        registry.register(
+            "database_up",
+            "1 when the last database check (/readyz) succeeded",
+            database_up.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
             failures,
             duration,
             phases,
+            transition_lag,
+            database_up,
             last_phase: Arc::default(),
         }
     }
@@ -156,6 +192,19 @@ impl Metrics {
                 })
                 .dec();
         }
+    }
+
+    /// Records that the phase timer stored `phase` `lag_seconds` after the
+    /// boundary that called for it.
+    pub fn transition_landed(&self, phase: &'static str, lag_seconds: f64) {
+        self.transition_lag
+            .get_or_create(&EnteredLabels { phase })
+            .observe(lag_seconds.max(0.0));
+    }
+
+    /// Records the outcome of a database check.
+    pub fn record_database_check(&self, reachable: bool) {
+        self.database_up.set(i64::from(reachable));
     }
 
     /// Objects of `kind` currently in `phase`.

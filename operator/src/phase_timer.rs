@@ -28,7 +28,10 @@ use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 pub use self::due_queue::DueQueue;
-use crate::projection::{self, FlippedEvent};
+use crate::{
+    metrics::Metrics,
+    projection::{self, FlippedEvent},
+};
 
 /// Rows per UPDATE: large enough that 10,000 rows take a handful of
 /// statements, small enough to keep each statement's lock set modest.
@@ -41,9 +44,19 @@ const FLIP_RETRY: Duration = Duration::from_millis(500);
 pub struct PhaseTimer {
     queue: Arc<Mutex<DueQueue>>,
     wake: Arc<Notify>,
+    /// Where each transition's lag is recorded, when anyone reads it.
+    metrics: Option<Metrics>,
 }
 
 impl PhaseTimer {
+    /// A timer recording how late each transition lands into `metrics`.
+    pub fn recording(metrics: Metrics) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..Self::default()
+        }
+    }
+
     /// Flips the row `id` at `at` (its next boundary); `None` forgets it.
     pub fn schedule(&self, id: Uuid, at: Option<DateTime<Utc>>) {
         if self.queue().schedule(id, at) {
@@ -97,12 +110,17 @@ impl PhaseTimer {
         flipped: Option<&mpsc::UnboundedSender<Vec<FlippedEvent>>>,
     ) {
         match projection::flip_phases(db, ids, now).await {
-            Ok(events) => {
-                tracing::debug!(due = ids.len(), flipped = events.len(), "phase boundary served");
+            Ok(done) => {
+                tracing::debug!(due = ids.len(), flipped = done.len(), "phase boundary served");
+                if let Some(metrics) = &self.metrics {
+                    for lag in &done.lags {
+                        metrics.transition_landed(lag.entered, lag.seconds);
+                    }
+                }
                 if let Some(flipped) = flipped
-                    && !events.is_empty()
+                    && !done.is_empty()
                 {
-                    let _ = flipped.send(events);
+                    let _ = flipped.send(done.events);
                 }
             }
             Err(error) => {

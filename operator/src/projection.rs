@@ -26,7 +26,7 @@ pub use self::{
     counters::{RewardCounters, live_claims_totals, reward_counters_under},
     event_batch::{ProjectedEvent, upsert_events},
     ids::{Kind, definition_id, definition_key, namespace_of},
-    phase::{FlippedEvent, flip_phases},
+    phase::{Flipped, FlippedEvent, TransitionLag, flip_phases},
     reward::{RewardProjection, RewardRow, soft_delete_reward, upsert_reward},
     reward_batch::upsert_rewards,
 };

@@ -96,7 +96,7 @@ async fn the_flip_follows_suspend_and_leaves_invalid_and_deleted_rows_alone() {
     let all: Vec<Uuid> = active_ids.into_iter().chain(paused).collect();
 
     let flipped = flip_phases(&db.pool, &all, spec.starts_at).await.expect("flip");
-    let mut names: Vec<_> = flipped.into_iter().map(|event| event.name).collect();
+    let mut names: Vec<_> = flipped.events.into_iter().map(|event| event.name).collect();
     names.sort();
     assert_eq!(names, ["e0000", "paused"]);
     let expected = [

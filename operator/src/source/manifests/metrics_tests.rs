@@ -231,3 +231,50 @@ async fn manifests_mode_counts_database_failures_under_the_cluster_label() {
     assert_eq!(metrics.objects_in_phase("Event", "Active"), 1);
     source.stop().await;
 }
+
+#[tokio::test]
+async fn the_phase_timer_records_how_late_each_transition_landed() {
+    let db = TestDb::new().await;
+    let metrics = Metrics::new();
+    let source = Source::start(&db.pool, &metrics);
+    let starts =
+        (Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    source.write(
+        "soon.yaml",
+        &format!(
+            "apiVersion: liveops.dev/v1alpha1
+kind: Event
+metadata:
+  name: soon
+spec:
+  displayName: soon
+  startsAt: \"{starts}\"
+  endsAt: \"2099-01-01T00:00:00Z\"
+"
+        ),
+    );
+    // Loaded before its boundary, so the timer (not the load) makes it Active.
+    wait_for(
+        &metrics,
+        "the event scheduled",
+        &[(
+            r#"liveops_operator_objects{kind="Event",phase="Scheduled"}"#,
+            |v| v == 1.0,
+        )],
+    )
+    .await;
+    eventually(Duration::from_secs(10), "one Active transition timed", || async {
+        let text = metrics.render();
+        let count = sample(
+            &text,
+            r#"liveops_event_transition_lag_seconds_count{phase="Active"}"#,
+        )?;
+        let sum = sample(
+            &text,
+            r#"liveops_event_transition_lag_seconds_sum{phase="Active"}"#,
+        )?;
+        (count == 1.0 && sum >= 0.0).then_some(())
+    })
+    .await;
+    source.stop().await;
+}

@@ -84,8 +84,8 @@ impl ManifestState {
             events: BTreeMap::new(),
             rewards: BTreeMap::new(),
             restored: Some(restored),
+            timer: PhaseTimer::recording(metrics.clone()),
             metrics,
-            timer: PhaseTimer::default(),
             safety_cursor: None,
         })
     }
