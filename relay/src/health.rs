@@ -57,7 +57,12 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<HealthState>) -> (StatusCode, &'static str) {
     let probe = sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&state.db);
-    match tokio::time::timeout(DATABASE_PROBE_TIMEOUT, probe).await {
+    let outcome = tokio::time::timeout(DATABASE_PROBE_TIMEOUT, probe).await;
+    state
+        .metrics
+        .database_up
+        .set(i64::from(matches!(outcome, Ok(Ok(_)))));
+    match outcome {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness: database unreachable");

@@ -1,4 +1,5 @@
-//! Prometheus metrics, prefix `liveops_relay_` (DESIGN.md, "Event bus").
+//! Prometheus metrics, prefix `liveops_relay_` (DESIGN.md, "Event bus"),
+//! plus `liveops_database_up`, named alike in every binary.
 //!
 //! Label values are fixed `&'static str`s (known event types, error
 //! classes), so the number of series stays bounded whatever the outbox holds.
@@ -75,6 +76,8 @@ pub struct Metrics {
     pub webhook_request_seconds: Histogram,
     /// Webhook deliveries neither delivered nor given up.
     pub webhook_pending: Gauge,
+    /// 1 when the last database check (/readyz) succeeded.
+    pub database_up: Gauge,
 }
 
 impl Default for Metrics {
@@ -86,7 +89,7 @@ impl Default for Metrics {
 impl Metrics {
     /// Creates and registers every metric.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("liveops_relay");
+        let mut root = Registry::with_prefix("liveops");
         let metrics = Self {
             registry: Arc::default(),
             pending_rows: Gauge::default(),
@@ -104,8 +107,15 @@ impl Metrics {
             // 5 ms .. ~40 s
             webhook_request_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             webhook_pending: Gauge::default(),
+            database_up: Gauge::default(),
         };
         let m = &metrics;
+        root.register(
+            "database_up",
+            "1 when the last database check succeeded",
+            m.database_up.clone(),
+        );
+        let registry = root.sub_registry_with_prefix("relay");
         registry.register("pending_rows", "Unpublished outbox rows", m.pending_rows.clone());
         registry.register(
             "oldest_pending_age_seconds",
@@ -162,7 +172,7 @@ impl Metrics {
         *metrics
             .registry
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = registry;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = root;
         metrics
     }
 

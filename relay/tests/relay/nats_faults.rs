@@ -75,6 +75,11 @@ async fn a_broker_outage_loses_nothing_and_the_backlog_drains_when_it_is_back() 
     let ready = reqwest::get(&readyz).await.expect("readyz answers");
     assert_eq!(ready.status(), 200, "readiness stays up during a broker outage");
     assert_eq!(metric(&relay.metrics, "liveops_relay_broker_connected"), 0.0);
+    assert_eq!(
+        metric(&relay.metrics, "liveops_database_up"),
+        1.0,
+        "the database is still up"
+    );
 
     proxy.restore().await;
     wait_until(Duration::from_secs(20), "the backlog drains", || async {
