@@ -64,7 +64,9 @@ def rust_string_literals() -> set[str]:
             text = source.read_text()
             found = set(re.findall(r'"([a-z][a-z0-9_]*)"', text))
             literals |= found
-            for prefix in re.findall(r'with_prefix\("([a-z0-9_]+)"\)', text):
+            roots = re.findall(r'Registry::with_prefix\("([a-z0-9_]+)"\)', text)
+            subs = re.findall(r'sub_registry_with_prefix\("([a-z0-9_]+)"\)', text)
+            for prefix in roots + [f"{root}_{sub}" for root in roots for sub in subs]:
                 prefixed |= {f"{prefix}_{name}" for name in found}
     return literals | prefixed
 
