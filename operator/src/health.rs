@@ -101,7 +101,7 @@ async fn metrics(State(state): State<HealthState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render_with_stock(&state.db).await,
     )
 }
 

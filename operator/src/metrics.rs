@@ -5,10 +5,12 @@
 //! reason), never text derived from an error's `Debug` output, so the
 //! number of series stays bounded.
 
+mod stock;
+
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use liveops_domain::crd::{ConditionStatus, StatusCondition};
@@ -22,6 +24,12 @@ use prometheus_client::{
     },
     registry::Registry,
 };
+use sqlx::PgPool;
+
+pub use self::stock::StockCollector;
+
+/// How long a scrape waits for the stock query before rendering without it.
+const STOCK_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `kind` label: which resource kind a series is about.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -59,6 +67,9 @@ pub struct Metrics {
     phases: Family<PhaseLabels, Gauge>,
     transition_lag: Family<EnteredLabels, Histogram>,
     database_up: Gauge,
+    stock: StockCollector,
+    /// One scrape at a time loads, encodes and clears the stock rows.
+    scrape: Arc<tokio::sync::Mutex<()>>,
     /// Last phase seen per object, so the gauge counts each object once.
     last_phase: Arc<Mutex<HashMap<(&'static str, String), &'static str>>>,
 }
@@ -123,8 +134,12 @@ impl Metrics {
             "1 when the last database check (/readyz) succeeded",
             database_up.clone(),
         );
+        let stock = StockCollector::default();
+        registry.register_collector(Box::new(stock.clone()));
         Self {
             registry: Arc::new(registry),
+            stock,
+            scrape: Arc::default(),
             reconciles,
             failures,
             duration,
@@ -210,6 +225,20 @@ impl Metrics {
     /// Objects of `kind` currently in `phase`.
     pub fn objects_in_phase(&self, kind: &'static str, phase: &'static str) -> i64 {
         self.phases.get_or_create(&PhaseLabels { kind, phase }).get()
+    }
+
+    /// [`render`](Self::render) with every Reward's stock read from `db`
+    /// (what `/metrics` serves); without the stock when the query fails.
+    pub async fn render_with_stock(&self, db: &PgPool) -> String {
+        let _one_scrape = self.scrape.lock().await;
+        match tokio::time::timeout(STOCK_QUERY_TIMEOUT, self.stock.load(db)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "metrics: cannot read reward stock"),
+            Err(_) => tracing::warn!("metrics: reward stock query timed out"),
+        }
+        let text = self.render();
+        self.stock.clear();
+        text
     }
 
     /// The Prometheus text exposition of every metric.

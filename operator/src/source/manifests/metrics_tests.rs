@@ -278,3 +278,33 @@ spec:
     .await;
     source.stop().await;
 }
+
+#[tokio::test]
+async fn a_scrape_reads_every_rewards_stock_from_the_ledger() {
+    let db = TestDb::new().await;
+    let metrics = Metrics::new();
+    let source = Source::start(&db.pool, &metrics);
+    source.write("launch.yaml", &event_yaml("launch", ""));
+    source.write("coins.yaml", &reward_yaml("coins", "launch"));
+    wait_for(&metrics, "the reward ready", &[(READY, |v| v == 1.0)]).await;
+    let series = r#"liveops_reward_stock_remaining{reward_namespace="default",reward="coins"}"#;
+    assert_eq!(
+        sample(&metrics.render_with_stock(&db.pool).await, series),
+        Some(3.0)
+    );
+    // A claim moves the counter in the ledger; the next scrape shows it.
+    sqlx::query("update rewards set claimed = claimed + 1 where name = 'coins'")
+        .execute(&db.pool)
+        .await
+        .expect("claim");
+    assert_eq!(
+        sample(&metrics.render_with_stock(&db.pool).await, series),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&metrics.render(), series),
+        None,
+        "rows are held only for the scrape that read them"
+    );
+    source.stop().await;
+}
