@@ -56,18 +56,19 @@ def metric_names(expr: str) -> set[str]:
 
 
 def rust_string_literals() -> set[str]:
+    """Every lower-case string literal of the workspace, and each prefixed by the
+    registry prefixes of its crate (a collector in one file, the registry in another)."""
     members = tomllib.loads((REPO_ROOT / "Cargo.toml").read_text())["workspace"]["members"]
     literals = set()
     prefixed = set()
     for member in members:
-        for source in (REPO_ROOT / member / "src").rglob("*.rs"):
-            text = source.read_text()
-            found = set(re.findall(r'"([a-z][a-z0-9_]*)"', text))
-            literals |= found
-            roots = re.findall(r'Registry::with_prefix\("([a-z0-9_]+)"\)', text)
-            subs = re.findall(r'sub_registry_with_prefix\("([a-z0-9_]+)"\)', text)
-            for prefix in roots + [f"{root}_{sub}" for root in roots for sub in subs]:
-                prefixed |= {f"{prefix}_{name}" for name in found}
+        texts = [source.read_text() for source in (REPO_ROOT / member / "src").rglob("*.rs")]
+        found = set().union(*(re.findall(r'"([a-z][a-z0-9_]*)"', text) for text in texts))
+        literals |= found
+        roots = [root for text in texts for root in re.findall(r'Registry::with_prefix\("([a-z0-9_]+)"\)', text)]
+        subs = [sub for text in texts for sub in re.findall(r'sub_registry_with_prefix\("([a-z0-9_]+)"\)', text)]
+        for prefix in roots + [f"{root}_{sub}" for root in roots for sub in subs]:
+            prefixed |= {f"{prefix}_{name}" for name in found}
     return literals | prefixed
 
 
