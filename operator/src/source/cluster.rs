@@ -225,3 +225,5 @@ mod scale_tests;
 mod tests;
 mod watch;
 mod webhook_health;
+#[cfg(test)]
+mod webhook_tests;
