@@ -96,21 +96,21 @@ pub async fn upsert_webhook_endpoint(db: &PgPool, row: WebhookRow<'_>) -> Result
 /// Stops deliveries to an existing live row whose spec or secret cannot be
 /// used (missing Secret or key, malformed key, invalid spec): suspended,
 /// and the old key material wiped, since deleting a Secret is how a key is
-/// revoked. Nothing is written when there is no live row. Returns the
-/// row's health, if it has one.
+/// revoked. The generation stays the last projected one, so an edit made
+/// meanwhile still clears `disabled_reason` once the endpoint is projected
+/// again. Nothing is written when there is no live row. Returns the row's
+/// health, if it has one.
 pub async fn stop_webhook_endpoint(
     db: &PgPool,
     namespace: &str,
     name: &str,
-    generation: i64,
 ) -> Result<Option<WebhookHealth>> {
     sqlx::query!(
-        "update webhook_endpoints set suspended = true, secret = '', generation = $3, updated_at = now()
+        "update webhook_endpoints set suspended = true, secret = '', updated_at = now()
          where namespace = $1 and name = $2 and deleted_at is null
-           and (suspended, secret, generation) is distinct from (true, '', $3)",
+           and (suspended, secret) is distinct from (true, '')",
         namespace,
         name,
-        generation,
     )
     .execute(db)
     .await?;

@@ -72,7 +72,7 @@ pub async fn reconcile_webhook_endpoint(
             WebhookProjection::Projected(projection::upsert_webhook_endpoint(db, row).await?)
         }
         Err((reason, message)) => {
-            let health = projection::stop_webhook_endpoint(db, namespace, name, generation).await?;
+            let health = projection::stop_webhook_endpoint(db, namespace, name).await?;
             WebhookProjection::Stopped {
                 health,
                 reason,
@@ -158,3 +158,7 @@ pub async fn cleanup_webhook_endpoint(db: &PgPool, endpoint: &WebhookEndpoint) -
     let (namespace, name) = projection::definition_key(&endpoint.metadata)?;
     projection::soft_delete_webhook_endpoint(db, namespace, name).await
 }
+
+#[cfg(test)]
+#[path = "webhook_tests.rs"]
+mod tests;
