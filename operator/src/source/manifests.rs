@@ -8,7 +8,8 @@
 //! process serves on `/metrics` (what `startup` calls).
 //!
 //! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
-//! as in a cluster, in batches (see `state`). The directory is rescanned
+//! as in a cluster, in batches (see `state`); WebhookEndpoints too, one at a
+//! time, with the signing secret of a `v1` Secret document of DIR. The directory is rescanned
 //! every [`RESCAN`] (a `stat` per file; content hashes decide what
 //! changed). Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
 //! own connection, so they never wait behind this loop; the events it
