@@ -1,7 +1,7 @@
 //! In-cluster controllers: finalizers, status via server-side apply, Kubernetes Events.
 //!
-//! One [`Context`] serves both kinds. [`reconcile_event`] and
-//! [`reconcile_reward`] wrap the source-agnostic core
+//! One [`Context`] serves every kind. [`reconcile_event`],
+//! [`reconcile_reward`] and [`reconcile_webhook_endpoint`] wrap the source-agnostic core
 //! ([`crate::reconcile`]) in the `liveops.dev/cleanup` finalizer: on apply
 //! they write the desired status (only when it changed) and record
 //! Kubernetes Events; on deletion they soft-delete the rows and let the
@@ -12,6 +12,7 @@ mod memo;
 mod recorder;
 mod reward;
 mod status;
+mod webhook_endpoint;
 
 #[cfg(test)]
 mod mock_api;
@@ -35,6 +36,7 @@ pub use event::reconcile_event;
 pub use memo::ProjectionMemo;
 pub use recorder::EventRecorder;
 pub use reward::reconcile_reward;
+pub use webhook_endpoint::reconcile_webhook_endpoint;
 
 use crate::{error::Error, metrics::Metrics, phase_timer::PhaseTimer};
 
@@ -170,6 +172,7 @@ fn kind_label<K: Resource<DynamicType = ()>>() -> &'static str {
     match K::kind(&()).as_ref() {
         "Event" => "Event",
         "Reward" => "Reward",
+        "WebhookEndpoint" => "WebhookEndpoint",
         _ => "other",
     }
 }

@@ -1,6 +1,7 @@
 //! An in-memory Kubernetes API server for running the real controllers in
-//! tests and in the operator bench (feature `fake-api`): list and watch of Events and Rewards, finalizer JSON patches,
-//! status applies, and events.k8s.io Events, for one namespace.
+//! tests and in the operator bench (feature `fake-api`): list and watch of
+//! the liveops kinds and of Secrets, get of one Secret, finalizer JSON
+//! patches, status applies, and events.k8s.io Events, for one namespace.
 //!
 //! Only what the controllers use is implemented; anything else answers 404
 //! so that an unexpected call shows up as a failed reconcile.
@@ -22,6 +23,7 @@ use tokio::sync::mpsc;
 const GROUP_PATH: &str = "/apis/liveops.dev/v1alpha1/namespaces/";
 const EVENTS_PATH: &str = "/apis/events.k8s.io/v1/namespaces/";
 const LEASES_PATH: &str = "/apis/coordination.k8s.io/v1/namespaces/";
+const CORE_PATH: &str = "/api/v1/namespaces/";
 
 mod lease;
 mod list;
@@ -74,6 +76,14 @@ impl FakeApi {
         };
         object["metadata"]["generation"] = generation;
         state.store(key, object, kind);
+    }
+
+    /// Removes an object at once (one without finalizers, e.g. a Secret).
+    pub fn remove(&self, plural: &str, name: &str) {
+        let mut state = self.lock();
+        if let Some(object) = state.objects.remove(&(plural.to_owned(), name.to_owned())) {
+            state.broadcast(plural, "DELETED", &object);
+        }
     }
 
     /// Starts deleting an object: sets `deletionTimestamp`, or removes it
@@ -145,11 +155,18 @@ impl FakeApi {
             }
             return json_response(StatusCode::CREATED, &body);
         }
-        let Some(rest) = path.strip_prefix(GROUP_PATH) else {
+        let Some(rest) = path
+            .strip_prefix(GROUP_PATH)
+            .or_else(|| path.strip_prefix(CORE_PATH))
+        else {
             return not_found(&path);
         };
         let segments: Vec<&str> = rest.split('/').collect();
         match (method, segments.as_slice()) {
+            (Method::GET, [_, plural, name]) => match self.get(plural, name) {
+                Some(object) => json_response(StatusCode::OK, &object),
+                None => not_found(name),
+            },
             (Method::GET, [_, plural]) if query.contains("watch=true") => self.watch(plural, &query),
             (Method::GET, [_, plural]) => self.list(plural, &query),
             (Method::PATCH, [_, plural, name]) => self.patch_finalizers(plural, name, &body),

@@ -1,5 +1,5 @@
-//! The liveops operator: reconciles Event and Reward custom resources into
-//! PostgreSQL and moves each Event through its phases on time.
+//! The liveops operator: reconciles Event, Reward and WebhookEndpoint custom
+//! resources into PostgreSQL and moves each Event through its phases on time.
 #![forbid(unsafe_code)]
 
 pub mod config;

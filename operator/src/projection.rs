@@ -1,5 +1,6 @@
 //! What goes into PostgreSQL: idempotent upserts and soft deletes of events
-//! and rewards (migrations/0004), and the counters read back for status.
+//! and rewards (migrations/0004) and webhook endpoints (migrations/0031),
+//! and the counters and delivery health read back for status.
 //!
 //! A definition's row is found by `(namespace, name)` (unique, soft-deleted
 //! rows included, since migrations/0022), never by object uid: deleting and
@@ -15,6 +16,7 @@ mod ids;
 mod phase;
 mod reward;
 mod reward_batch;
+mod webhook;
 
 use liveops_domain::{
     ClaimFrequency,
@@ -29,6 +31,10 @@ pub use self::{
     phase::{Flipped, FlippedEvent, TransitionLag, flip_phases},
     reward::{RewardProjection, RewardRow, soft_delete_reward, upsert_reward},
     reward_batch::upsert_rewards,
+    webhook::{
+        WebhookHealth, WebhookRow, all_webhook_health, soft_delete_webhook_endpoint, stop_webhook_endpoint,
+        upsert_webhook_endpoint, webhook_health,
+    },
 };
 use crate::error::Result;
 

@@ -1,4 +1,5 @@
-//! Source-agnostic reconcile of Events and Rewards: the one code path both
+//! Source-agnostic reconcile of Events and Rewards (WebhookEndpoints in
+//! [`webhook`]): the one code path both
 //! sources share (the cluster controller wraps it in a finalizer and writes
 //! the status with server-side apply; manifests mode stores it in
 //! `resource_status`).
@@ -17,6 +18,8 @@
 pub mod batch;
 pub mod refresh;
 mod status;
+pub mod webhook;
+pub mod webhook_secret;
 
 use chrono::{DateTime, Utc};
 use liveops_domain::crd::{

@@ -38,9 +38,10 @@ def with_ready(status: str, reason: str, generation: int = 2, observed: int = 2)
     }
 
 
-def test_both_kinds_get_the_same_health_script():
+def test_every_kind_gets_the_same_health_script():
     data = argocd_config()
-    assert data["resource.customizations.health.liveops.dev_Event"] == data["resource.customizations.health.liveops.dev_Reward"]
+    scripts = {data[f"resource.customizations.health.liveops.dev_{kind}"] for kind in ("Event", "Reward", "WebhookEndpoint")}
+    assert len(scripts) == 1
 
 
 @pytest.mark.parametrize(
@@ -49,12 +50,17 @@ def test_both_kinds_get_the_same_health_script():
         (with_ready("True", "Synced"), "Healthy"),
         (with_ready("False", "InvalidSpec"), "Degraded"),
         (with_ready("False", "EventNotFound"), "Degraded"),
+        (with_ready("False", "Disabled"), "Degraded"),
+        (with_ready("False", "SecretNotFound"), "Degraded"),
+        (with_ready("False", "SecretInvalid"), "Degraded"),
+        (with_ready("False", "Suspended"), "Suspended"),
         (with_ready("False", "DatabaseUnavailable"), "Progressing"),
         (with_ready("True", "Synced", generation=3, observed=2), "Progressing"),
         ({"metadata": {"name": "new", "generation": 1}}, "Progressing"),
         ({"metadata": {"name": "new", "generation": 1}, "status": {"conditions": []}}, "Progressing"),
     ],
-    ids=["ready", "invalid-spec", "event-not-found", "database-down", "stale-generation", "no-status", "no-conditions"],
+    ids=["ready", "invalid-spec", "event-not-found", "webhook-gone", "secret-missing", "secret-invalid",
+         "webhook-suspended", "database-down", "stale-generation", "no-status", "no-conditions"],
 )
 def test_health_follows_the_ready_condition_and_observed_generation(obj, expected):
     result = health(argocd_config()["resource.customizations.health.liveops.dev_Event"], obj)

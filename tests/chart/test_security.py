@@ -93,11 +93,15 @@ def rule_set(role) -> set[tuple[str, str, str]]:
 
 
 EXPECTED_OPERATOR_RULES = {
-    *{("liveops.dev", r, v) for r in ("events", "rewards") for v in ("get", "list", "watch", "patch")},
-    ("liveops.dev", "events/status", "patch"),
-    ("liveops.dev", "rewards/status", "patch"),
-    ("liveops.dev", "events/finalizers", "update"),
-    ("liveops.dev", "rewards/finalizers", "update"),
+    *{
+        ("liveops.dev", r, v)
+        for r in ("events", "rewards", "webhookendpoints")
+        for v in ("get", "list", "watch", "patch")
+    },
+    *{("liveops.dev", f"{r}/status", "patch") for r in ("events", "rewards", "webhookendpoints")},
+    *{("liveops.dev", f"{r}/finalizers", "update") for r in ("events", "rewards", "webhookendpoints")},
+    # WebhookEndpoint signing secrets: read-only, never written.
+    *{("", "secrets", v) for v in ("get", "list", "watch")},
     ("events.k8s.io", "events", "create"),
     ("events.k8s.io", "events", "patch"),
 }

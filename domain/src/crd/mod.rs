@@ -1,10 +1,11 @@
-//! The `Event` and `Reward` custom resources (group `liveops.dev`, version
-//! `v1alpha1`): Rust types from which `crds/` is generated.
+//! The `Event`, `Reward` and `WebhookEndpoint` custom resources (group
+//! `liveops.dev`, version `v1alpha1`): Rust types from which `crds/` is
+//! generated.
 //!
 //! Doc comments on fields become `kubectl explain` text, and the CEL rules
 //! (`x-kubernetes-validations`) are the schema-side validation described in
 //! DESIGN.md, "Custom resources". The operator re-checks a spec with
-//! [`validation::event_spec_problems`], because in manifests mode no API
+//! [`validation::event_spec_problems`] (and its siblings), because in manifests mode no API
 //! server enforces the schema, and mirrors the transition rules in
 //! [`transition`].
 
@@ -14,17 +15,23 @@ pub mod reward;
 pub mod status_condition;
 pub mod transition;
 pub mod validation;
+pub mod webhook_endpoint;
 
 #[cfg(test)]
 mod cel_tests;
+#[cfg(test)]
+mod webhook_cel_tests;
 
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
 pub use status_condition::{ConditionStatus, StatusCondition, set_condition};
 pub use validation::SpecProblem;
+pub use webhook_endpoint::{
+    SecretKeyRef, WebhookEndpoint, WebhookEndpointSpec, WebhookEndpointStatus, WebhookEventType,
+};
 
-/// API group of both kinds.
+/// API group of every kind.
 pub const GROUP: &str = "liveops.dev";
-/// Served and stored version of both kinds.
+/// Served and stored version of every kind.
 pub const VERSION: &str = "v1alpha1";

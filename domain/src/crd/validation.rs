@@ -6,7 +6,7 @@
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
-use super::{EventSpec, RewardSpec};
+use super::{EventSpec, RewardSpec, WebhookEndpointSpec};
 use crate::{ConditionKind, condition::ConditionError};
 
 /// One reason a spec is invalid: the field (a path under `spec`) and why.
@@ -117,4 +117,45 @@ pub fn reward_spec_problems(spec: &RewardSpec) -> Vec<SpecProblem> {
         problems.push(problem("spec.payload", "payload must be an object"));
     }
     problems
+}
+
+/// Everything wrong with a WebhookEndpoint spec (the CRD's CEL and OpenAPI
+/// rules, for manifests mode); empty when it can be projected.
+pub fn webhook_endpoint_spec_problems(spec: &WebhookEndpointSpec) -> Vec<SpecProblem> {
+    let mut problems = Vec::new();
+    if let Err(message) = check_webhook_url(&spec.url) {
+        problems.push(problem("spec.url", message));
+    }
+    if spec.secret_ref.name.is_empty() {
+        problems.push(problem("spec.secretRef.name", "must not be empty"));
+    }
+    if spec.secret_ref.key.is_empty() {
+        problems.push(problem("spec.secretRef.key", "must not be empty"));
+    }
+    let mut types = spec.event_types.clone();
+    types.sort();
+    types.dedup();
+    if types.len() != spec.event_types.len() {
+        problems.push(problem("spec.eventTypes", "must not list a type twice"));
+    }
+    problems
+}
+
+/// The URL rule of the CRD: an absolute http(s) URL with a host, no
+/// whitespace, at most 2048 characters.
+fn check_webhook_url(url: &str) -> Result<(), &'static str> {
+    const MESSAGE: &str = "url must be an absolute http:// or https:// URL without spaces";
+    if url.len() < 8 || url.len() > 2048 {
+        return Err("url must be 8 to 2048 characters long");
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or(MESSAGE)?;
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if host_end == 0 || url.chars().any(char::is_whitespace) {
+        return Err(MESSAGE);
+    }
+    Ok(())
 }

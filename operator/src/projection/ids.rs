@@ -6,11 +6,16 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// The two kinds, for ids and the resource_status table.
+/// The kinds the operator reads, for ids, the resource_status table and
+/// manifests mode's object keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Event,
     Reward,
+    WebhookEndpoint,
+    /// A `v1` Secret in a manifests directory: read for the signing secrets
+    /// WebhookEndpoints name, never projected and without a status.
+    Secret,
 }
 
 impl Kind {
@@ -19,6 +24,8 @@ impl Kind {
         match self {
             Self::Event => "Event",
             Self::Reward => "Reward",
+            Self::WebhookEndpoint => "WebhookEndpoint",
+            Self::Secret => "Secret",
         }
     }
 }

@@ -8,20 +8,28 @@
 //! on claims (see [`claims`]), so `claimed`, `remaining` and `claimsTotal`
 //! follow within seconds. What the controllers store and what triggers
 //! them is trimmed for size in [`watch`].
+//!
+//! A third controller projects WebhookEndpoints. It watches Secrets by
+//! metadata only (their data is read with one GET when an endpoint that
+//! names them is reconciled, never cached), so a rotated secret is
+//! re-projected at once, and wakes on the relay's delivery health (see
+//! [`webhook_health`]).
 
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
 use kube::{
-    Api, Client,
+    Api, Client, ResourceExt,
     api::ListParams,
-    runtime::{Controller, controller, reflector, watcher},
+    core::PartialObjectMeta,
+    runtime::{Controller, WatchStreamExt, controller, reflector, reflector::ObjectRef, watcher},
 };
-use liveops_domain::crd::{Event, Reward};
+use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
 use sqlx::PgPool;
 
 use crate::{
-    controller::{Context, error_policy, reconcile_event, reconcile_reward},
+    controller::{Context, error_policy, reconcile_event, reconcile_reward, reconcile_webhook_endpoint},
     error::{Error, Result},
     health::Started,
     leader::{self, Election},
@@ -59,6 +67,8 @@ pub async fn run(
         return Err(Error::Kube(error));
     }
     rewards.list(&ListParams::default().limit(1)).await?;
+    let webhooks: Api<WebhookEndpoint> = scoped(&client, settings.watch_namespace.as_deref());
+    webhooks.list(&ListParams::default().limit(1)).await?;
 
     let ctx = Arc::new(Context::new(
         client.clone(),
@@ -142,8 +152,55 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
             }
         });
 
-    futures::join!(timer, event_controller, reward_controller);
+    let webhook_controller = webhook_controller(ctx.clone(), namespace.clone(), shutdown.clone()).await;
+    futures::join!(timer, event_controller, reward_controller, webhook_controller);
     tracing::info!("controllers stopped");
+}
+
+/// The WebhookEndpoint controller: woken by its own watch, by changes of
+/// the Secrets endpoints name, and by the relay's health writes.
+async fn webhook_controller(
+    ctx: Arc<Context>,
+    namespace: Option<String>,
+    shutdown: Shutdown,
+) -> impl std::future::Future<Output = ()> {
+    let webhooks: Api<WebhookEndpoint> = scoped(&ctx.client, namespace.as_deref());
+    // Metadata-only requests: Secret data never enters this process's cache.
+    let secrets: Api<PartialObjectMeta<Secret>> = scoped(&ctx.client, namespace.as_deref());
+    let (store, writer) = reflector::store();
+    let referrers = store.clone();
+    let secret_changes = watcher(secrets, watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    Controller::for_stream(trimmed_watch(webhooks, writer), store)
+        .with_config(controller_config())
+        .watches_stream(secret_changes, move |secret: PartialObjectMeta<Secret>| {
+            endpoints_naming(&referrers, &secret)
+        })
+        .reconcile_on(webhook_health::health_changes(ctx.db.clone(), namespace).await)
+        .graceful_shutdown_on(shutdown.wait())
+        .run(reconcile_webhook_endpoint, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(error = %error, "webhook endpoint controller");
+            }
+        })
+}
+
+/// The endpoints whose `secretRef` names `secret` (same namespace).
+fn endpoints_naming(
+    endpoints: &reflector::Store<WebhookEndpoint>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<WebhookEndpoint>> {
+    let namespace = secret.namespace();
+    endpoints
+        .state()
+        .iter()
+        .filter(|endpoint| {
+            endpoint.namespace() == namespace && endpoint.spec.secret_ref.name == secret.name_any()
+        })
+        .map(|endpoint| ObjectRef::from_obj(endpoint.as_ref()))
+        .collect()
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -167,3 +224,6 @@ mod scale_tests;
 #[cfg(test)]
 mod tests;
 mod watch;
+mod webhook_health;
+#[cfg(test)]
+mod webhook_tests;

@@ -9,10 +9,12 @@
 //! [`DirectoryWatcher`] (what `startup` calls).
 //!
 //! Every Event/Reward under DIR goes through the same [`crate::reconcile`]
-//! as in a cluster, in batches (see `state`). The directory is rescanned
-//! when inotify reports a change, debounced, or every [`watcher::POLL`]
-//! where no native watcher is available (see `watcher`; a `stat` per file,
-//! content hashes decide what changed). Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
+//! as in a cluster, in batches (see `state`); WebhookEndpoints too, one at a
+//! time, with the signing secret of a `v1` Secret document of DIR. The
+//! directory is rescanned when inotify reports a change, debounced, or
+//! every [`watcher::POLL`] where no native watcher is available (see
+//! `watcher`; a `stat` per file, content hashes decide what changed).
+//! Phase boundaries are served by the [`PhaseTimer`](crate::phase_timer::PhaseTimer) task on its
 //! own connection, so they never wait behind this loop; the events it
 //! flipped come back here to have their statuses refreshed. Claims reach
 //! `claimed`/`remaining`/`claimsTotal` through the change-driven passes of

@@ -5,7 +5,8 @@
 //! pass (what is left over still differs at the next pass). Failed
 //! reconciles are retried here, and a slice of every object goes through
 //! the full reconcile so that all of them are re-checked once per
-//! [`SAFETY_PERIOD`], spread out rather than all at once.
+//! [`SAFETY_PERIOD`], spread out rather than all at once. WebhookEndpoints'
+//! delivery health is mirrored by the same pass (`state::webhooks`).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -29,8 +30,12 @@ impl ManifestState {
     /// reconciles the next safety slice (`share` of all objects).
     pub async fn counters_pass(&mut self, share: f64) {
         self.retry_failed().await;
+        self.retry_failed_webhooks().await;
         if let Err(error) = self.mirror_counters().await {
             tracing::warn!(%error, "cannot read claim counters; retrying next pass");
+        }
+        if let Err(error) = self.mirror_webhook_health().await {
+            tracing::warn!(%error, "cannot read webhook health; retrying next pass");
         }
         self.safety_slice(share).await;
     }
@@ -43,6 +48,7 @@ impl ManifestState {
         self.reconcile_events(events).await;
         let rewards: Vec<_> = self.rewards.keys().cloned().collect();
         self.reconcile_rewards(rewards).await;
+        self.resync_webhooks().await;
     }
 
     async fn retry_failed(&mut self) {
@@ -177,6 +183,8 @@ impl ManifestState {
             .cloned()
             .collect();
         self.safety_cursor = if keys.len() < wanted {
+            // A full round of Events and Rewards: the few endpoints too.
+            self.resync_webhooks().await;
             None
         } else {
             keys.last().cloned()

@@ -1,6 +1,7 @@
 //! Reading a manifests directory: every `*.yaml`/`*.yml` file under it,
-//! split into documents, each parsed into an Event or a Reward or reported
-//! as a [`DocumentProblem`] (file, document, field, message).
+//! split into documents, each parsed into an Event, a Reward, a
+//! WebhookEndpoint or a `v1` Secret, or reported as a [`DocumentProblem`]
+//! (file, document, field, message).
 //!
 //! Files are re-read only when their size or modification time changes, and
 //! re-parsed only when their content hash changes, so a rescan every few
@@ -13,7 +14,8 @@ use std::{
     time::SystemTime,
 };
 
-use liveops_domain::crd::{Event, Reward};
+use k8s_openapi::api::core::v1::Secret;
+use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
 
 use crate::projection::{Kind, namespace_of};
 
@@ -25,6 +27,9 @@ pub type ObjectKey = (Kind, String, String);
 pub enum Manifest {
     Event(Box<Event>),
     Reward(Box<Reward>),
+    WebhookEndpoint(Box<WebhookEndpoint>),
+    /// Only read for the signing secrets WebhookEndpoints name.
+    Secret(Box<Secret>),
 }
 
 /// Where a document sits: file and 1-based document number within it.
@@ -225,6 +230,8 @@ pub fn manifest_key(manifest: &Manifest) -> ObjectKey {
     let (kind, meta) = match manifest {
         Manifest::Event(event) => (Kind::Event, &event.metadata),
         Manifest::Reward(reward) => (Kind::Reward, &reward.metadata),
+        Manifest::WebhookEndpoint(endpoint) => (Kind::WebhookEndpoint, &endpoint.metadata),
+        Manifest::Secret(secret) => (Kind::Secret, &secret.metadata),
     };
     (
         kind,

@@ -1,16 +1,21 @@
 //! What manifests mode knows about each object: its last loaded spec, its
 //! generation (bumped on each spec change, as an API server would) and its
 //! status; loading the directory into it. The reconcile runs are in
-//! [`runs`], the change-driven status passes in `counters`.
+//! [`runs`] ([`webhooks`] for WebhookEndpoints), the change-driven status
+//! passes in `counters`.
 
 mod runs;
+mod webhooks;
+
+use self::webhooks::load_secret;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     path::PathBuf,
 };
 
-use liveops_domain::crd::{Event, Reward, SpecProblem};
+use k8s_openapi::api::core::v1::Secret;
+use liveops_domain::crd::{Event, Reward, SpecProblem, WebhookEndpoint};
 use sqlx::PgPool;
 
 use super::{
@@ -50,6 +55,12 @@ pub struct Tracked<T> {
     pub mirrored_total: Option<i64>,
 }
 
+/// A Secret document as loaded, and where from.
+pub struct LoadedSecret {
+    pub secret: Box<Secret>,
+    pub origin: Origin,
+}
+
 /// Tracked objects by key. Boxed: a B-tree node holds eleven entries and
 /// is often half full, and a `Tracked` is most of a kilobyte, so inline
 /// entries would waste about as much memory as the objects take.
@@ -62,6 +73,9 @@ pub struct ManifestState {
     directory: ManifestDirectory,
     pub(super) events: TrackedMap<Event>,
     pub(super) rewards: TrackedMap<Reward>,
+    pub(super) webhooks: TrackedMap<WebhookEndpoint>,
+    /// `v1` Secrets of the directory, for the signing secrets webhooks name.
+    pub(super) secrets: BTreeMap<ObjectKey, LoadedSecret>,
     /// Statuses stored by an earlier run, consumed as objects are first seen;
     /// what is left after the first scan was deleted while the operator was down.
     restored: Option<HashMap<ObjectKey, serde_json::Value>>,
@@ -83,6 +97,8 @@ impl ManifestState {
             directory: ManifestDirectory::default(),
             events: BTreeMap::new(),
             rewards: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             restored: Some(restored),
             timer: PhaseTimer::recording(metrics.clone()),
             metrics,
@@ -145,6 +161,8 @@ impl ManifestState {
         let mut restored = self.restored.take();
         let mut changed_events = Vec::new();
         let mut changed_rewards = Vec::new();
+        let mut changed_webhooks = BTreeSet::new();
+        let mut changed_secrets = BTreeSet::new();
         for (path, manifests) in fresh {
             for (origin, manifest) in manifests {
                 let key = manifest_key(&manifest);
@@ -155,10 +173,20 @@ impl ManifestState {
                 let changed = match manifest {
                     Manifest::Event(event) => track(&mut self.events, &key, origin, *event, stored),
                     Manifest::Reward(reward) => track(&mut self.rewards, &key, origin, *reward, stored),
+                    Manifest::WebhookEndpoint(endpoint) => {
+                        track(&mut self.webhooks, &key, origin, *endpoint, stored)
+                    }
+                    Manifest::Secret(secret) => load_secret(&mut self.secrets, &key, origin, secret),
                 };
                 match (changed, key.0) {
                     (true, Kind::Event) => changed_events.push(key),
                     (true, Kind::Reward) => changed_rewards.push(key),
+                    (true, Kind::WebhookEndpoint) => {
+                        changed_webhooks.insert(key);
+                    }
+                    (true, Kind::Secret) => {
+                        changed_secrets.insert(key);
+                    }
                     (false, _) => {}
                 }
             }
@@ -166,6 +194,8 @@ impl ManifestState {
         let gone = |key: &ObjectKey| !owners.contains_key(key) && !held.contains(key);
         let deleted_events: Vec<_> = self.events.keys().filter(|k| gone(k)).cloned().collect();
         let deleted_rewards: Vec<_> = self.rewards.keys().filter(|k| gone(k)).cloned().collect();
+        let deleted_webhooks: Vec<_> = self.webhooks.keys().filter(|k| gone(k)).cloned().collect();
+        let deleted_secrets: Vec<_> = self.secrets.keys().filter(|k| gone(k)).cloned().collect();
         // Deleted while the operator was down: only their stored status is left.
         let vanished: Vec<ObjectKey> = restored
             .into_iter()
@@ -204,6 +234,19 @@ impl ManifestState {
                 self.delete(key).await;
             }
         }
+        for key in &deleted_secrets {
+            self.secrets.remove(key);
+        }
+        changed_secrets.extend(deleted_secrets);
+        // Endpoints whose Secret appeared, changed or went away see it now.
+        changed_webhooks.extend(self.webhooks_naming(&changed_secrets));
+        self.reconcile_webhooks(changed_webhooks.into_iter().collect())
+            .await;
+        for key in &deleted_webhooks {
+            if self.webhooks.remove(key).is_some() {
+                self.delete(key).await;
+            }
+        }
     }
 
     /// The file the tracked copy of `key` was loaded from.
@@ -211,6 +254,8 @@ impl ManifestState {
         match key.0 {
             Kind::Event => self.events.get(key).map(|tracked| &tracked.origin.file),
             Kind::Reward => self.rewards.get(key).map(|tracked| &tracked.origin.file),
+            Kind::WebhookEndpoint => self.webhooks.get(key).map(|tracked| &tracked.origin.file),
+            Kind::Secret => self.secrets.get(key).map(|loaded| &loaded.origin.file),
         }
     }
 
@@ -224,6 +269,11 @@ impl ManifestState {
             match kind {
                 Kind::Event => projection::soft_delete_event(&self.db, namespace, name).await?,
                 Kind::Reward => projection::soft_delete_reward(&self.db, namespace, name).await?,
+                Kind::WebhookEndpoint => {
+                    projection::soft_delete_webhook_endpoint(&self.db, namespace, name).await?
+                }
+                // Never tracked as an object with a row or a status.
+                Kind::Secret => return Ok(()),
             }
             status_store::remove(&self.db, key).await
         }

@@ -19,6 +19,7 @@ pub async fn load_all(db: &PgPool) -> Result<HashMap<ObjectKey, serde_json::Valu
             let kind = match row.kind.as_str() {
                 "Event" => Kind::Event,
                 "Reward" => Kind::Reward,
+                "WebhookEndpoint" => Kind::WebhookEndpoint,
                 _ => return None,
             };
             Some(((kind, row.namespace, row.name), row.status))

@@ -10,7 +10,7 @@ use kube::{
     core::object::{HasSpec, HasStatus},
 };
 use liveops_domain::crd::{
-    Event, EventSpec, Reward, RewardSpec, SpecProblem,
+    Event, EventSpec, Reward, RewardSpec, SpecProblem, WebhookEndpoint, WebhookEndpointSpec,
     transition::{event_transition_problems, reward_transition_problems},
 };
 use serde::de::DeserializeOwned;
@@ -37,6 +37,13 @@ impl Transitions for Event {
 impl Transitions for Reward {
     fn transition_problems(old: &RewardSpec, new: &RewardSpec) -> Vec<SpecProblem> {
         reward_transition_problems(old, new)
+    }
+}
+
+impl Transitions for WebhookEndpoint {
+    /// Every field may change: an edit is a new generation, nothing more.
+    fn transition_problems(_: &WebhookEndpointSpec, _: &WebhookEndpointSpec) -> Vec<SpecProblem> {
+        Vec::new()
     }
 }
 

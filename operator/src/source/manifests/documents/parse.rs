@@ -1,9 +1,11 @@
-//! Parsing one file: split into documents, each typed into an Event or a
-//! Reward with the server-set fields cleared, or reported as a problem.
+//! Parsing one file: split into documents, each typed into an Event, a
+//! Reward, a WebhookEndpoint or a `v1` Secret (the signing secrets endpoints
+//! name) with the server-set fields cleared, or reported as a problem.
 
 use std::path::Path;
 
-use liveops_domain::crd::{Event, GROUP, Reward, VERSION};
+use k8s_openapi::api::core::v1::Secret;
+use liveops_domain::crd::{Event, GROUP, Reward, VERSION, WebhookEndpoint};
 use serde_json::Value;
 
 use super::{DocumentProblem, FileContents, Manifest, ObjectKey, Origin};
@@ -64,11 +66,18 @@ pub fn parse_file(path: &Path, text: &str) -> FileContents {
         let kind = match value.get("kind").and_then(Value::as_str) {
             Some("Event") => Kind::Event,
             Some("Reward") => Kind::Reward,
+            Some("WebhookEndpoint") => Kind::WebhookEndpoint,
+            // A Secret of another API group is not ours to read.
+            Some("Secret") if api_version == "v1" => Kind::Secret,
             // Other objects (a kustomization, a ConfigMap) may share the directory.
             _ => continue,
         };
-        if api_version != format!("{GROUP}/{VERSION}") {
-            let message = format!("apiVersion must be {GROUP}/{VERSION}, found {api_version:?}");
+        let wanted = match kind {
+            Kind::Secret => "v1".to_owned(),
+            _ => format!("{GROUP}/{VERSION}"),
+        };
+        if api_version != wanted {
+            let message = format!("apiVersion must be {wanted}, found {api_version:?}");
             contents.problems.push(problem("apiVersion", message));
             continue;
         }
@@ -83,6 +92,17 @@ pub fn parse_file(path: &Path, text: &str) -> FileContents {
                 clear_server_fields(&mut reward.metadata);
                 reward.status = None;
                 Manifest::Reward(Box::new(reward))
+            }),
+            Kind::WebhookEndpoint => typed::<WebhookEndpoint>(value).map(|mut endpoint| {
+                clear_server_fields(&mut endpoint.metadata);
+                endpoint.status = None;
+                Manifest::WebhookEndpoint(Box::new(endpoint))
+            }),
+            // `data` values are base64 (decoded here: a bad one is a
+            // problem at `data.<key>`), `stringData` values plain text.
+            Kind::Secret => typed::<Secret>(value).map(|mut secret| {
+                clear_server_fields(&mut secret.metadata);
+                Manifest::Secret(Box::new(secret))
             }),
         };
         match (parsed, key) {
