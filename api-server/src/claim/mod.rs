@@ -8,6 +8,7 @@ pub mod answer;
 pub mod conditions;
 pub mod cursor;
 pub mod decision;
+pub mod explain;
 pub mod history;
 pub mod idempotency;
 pub mod outcome;
@@ -15,6 +16,7 @@ pub mod refusal;
 pub mod statement_errors;
 pub mod transaction;
 
+pub use explain::{ClaimExplanation, ConditionCheck, explain_claim};
 pub use outcome::{ClaimAnswer, ClaimOutcome, GrantedClaim, GrantedReward};
 pub use refusal::{ClaimRefusal, InactiveReason};
 pub use transaction::{ClaimRequest, claim_reward};
