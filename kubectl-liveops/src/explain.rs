@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use api_server::claim::{ClaimExplanation, ClaimRefusal, ConditionCheck, explain::ClaimFacts, explain_claim};
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -169,8 +169,8 @@ fn fact_lines(facts: &ClaimFacts, condition: ConditionCheck) -> Vec<String> {
             facts.event_namespace,
             facts.event_name,
             facts.phase,
-            facts.starts_at.to_rfc3339(),
-            facts.ends_at.to_rfc3339(),
+            facts.starts_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            facts.ends_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             facts.time_zone
         ),
         format!(

@@ -7,7 +7,7 @@
 pub fn locate(document: &str, first_line: usize, field: &str) -> usize {
     let lines: Vec<&str> = document.lines().collect();
     let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
-    let mut found = lines.iter().position(|line| content(line)).unwrap_or(0);
+    let mut found = lines.iter().position(content).unwrap_or(0);
     if field == "-" {
         return first_line + found;
     }
