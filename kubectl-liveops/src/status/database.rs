@@ -1,14 +1,20 @@
 //! `status` from the liveops database (works in manifests mode too): the
 //! `events` and `rewards` tables the operator projects into.
 
+use std::time::Duration;
+
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{EventStatusLine, RewardStock, Scope, remaining};
 use crate::Result;
 
-/// One connection is all a report needs.
+/// One connection is all a report needs; an unreachable database is
+/// reported after 10 s rather than the pool's default 30.
 pub async fn connect(url: &str) -> Result<PgPool> {
-    Ok(PgPoolOptions::new().max_connections(1).connect(url).await?)
+    let options = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10));
+    Ok(options.connect(url).await?)
 }
 
 /// The live (not deleted) events of `scope` with their rewards, by
