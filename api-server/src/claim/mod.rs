@@ -1,7 +1,8 @@
 //! Claiming a reward: the claim statement and the one decision it comes to
 //! (DESIGN.md, "Claim transaction" and "Claims: integrity on every path"),
 //! the refusals and their ledger rows, idempotent retries answered from the
-//! ledger, the condition kinds, and the claim history that listings read.
+//! ledger, the condition kinds, the claim history that listings read, and
+//! the explanation of a claim without making it (`kubectl liveops explain-claim`).
 
 pub mod admission;
 pub mod answer;
