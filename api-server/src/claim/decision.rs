@@ -81,10 +81,11 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
             Decision::Refused(ClaimRefusal::IdempotencyKeyReused)
         });
     }
-    if !row.found || row.reward_deleted == Some(true) && row.event_deleted != Some(true) {
+    if !row.found {
         return Ok(Decision::Refused(ClaimRefusal::RewardNotFound));
     }
     let flags = Flags {
+        reward_deleted: row.reward_deleted == Some(true),
         event_deleted: row.event_deleted == Some(true),
         invalid: row.invalid == Some(true),
         suspended: row.suspended == Some(true),
@@ -108,10 +109,7 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
         ) else {
             return Err(incomplete());
         };
-        let Some(kind) = serde_json::from_value::<ConditionSpec>(condition)
-            .ok()
-            .and_then(|spec| spec.kind().ok())
-        else {
+        let Some(kind) = condition_kind(condition) else {
             return Ok(Decision::Refused(ClaimRefusal::EventNotActive(Some(
                 InactiveReason::Invalid,
             ))));
@@ -165,24 +163,29 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
     }))
 }
 
-/// The statement's refusal flags, read in the order of precedence.
-struct Flags {
-    event_deleted: bool,
-    invalid: bool,
-    suspended: bool,
-    in_window: bool,
-    before_start: bool,
-    reward_limit_reached: bool,
-    event_limit_reached: bool,
-    stock_gone: bool,
-    cap_reached: bool,
+/// The statement's refusal flags, read in the order of precedence (also
+/// by [`super::explain`], which reads the same flags without claiming).
+pub(super) struct Flags {
+    pub reward_deleted: bool,
+    pub event_deleted: bool,
+    pub invalid: bool,
+    pub suspended: bool,
+    pub in_window: bool,
+    pub before_start: bool,
+    pub reward_limit_reached: bool,
+    pub event_limit_reached: bool,
+    pub stock_gone: bool,
+    pub cap_reached: bool,
 }
 
 impl Flags {
-    /// The first refusal that applies, if any: the event not open, then a
-    /// limit already reached (before any condition is evaluated), then no
-    /// stock left.
-    fn refusal(&self) -> Option<ClaimRefusal> {
+    /// The first refusal that applies, if any: a deleted reward (unless its
+    /// event went with it), the event not open, then a limit already reached
+    /// (before any condition is evaluated), then no stock left.
+    pub fn refusal(&self) -> Option<ClaimRefusal> {
+        if self.reward_deleted && !self.event_deleted {
+            return Some(ClaimRefusal::RewardNotFound);
+        }
         let inactive = if self.event_deleted {
             Some(InactiveReason::Deleted)
         } else if self.invalid {
@@ -213,6 +216,14 @@ impl Flags {
         }
         None
     }
+}
+
+/// The kind of a stored condition; `None` when it does not parse (the
+/// claim is refused as Invalid).
+pub(super) fn condition_kind(condition: serde_json::Value) -> Option<ConditionKind> {
+    serde_json::from_value::<ConditionSpec>(condition)
+        .ok()
+        .and_then(|spec| spec.kind().ok())
 }
 
 /// Reads the statement's deliberate aborts as decisions; other errors pass.

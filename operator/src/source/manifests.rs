@@ -44,7 +44,7 @@ use tokio::{
 
 pub use self::{
     counters::{COUNTERS_PASS, SAFETY_PERIOD, STATUS_WRITES_PER_PASS},
-    documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file},
+    documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file, split_documents},
     watcher::DirectoryWatcher,
 };
 use self::{documents::ObjectKey, state::ManifestState};

@@ -2,6 +2,7 @@
 //! PostgreSQL, with rows inserted directly (no HTTP).
 
 mod conditions;
+mod explain;
 mod fixtures;
 mod idempotency;
 mod limits;

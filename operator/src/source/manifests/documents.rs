@@ -168,7 +168,7 @@ impl ManifestDirectory {
 
 mod parse;
 
-pub use self::parse::parse_file;
+pub use self::parse::{parse_file, split_documents};
 
 /// Parses `files` on every core: at start-up a catalogue of 40,000
 /// documents is parsed at once, and parsing is most of the load's CPU.

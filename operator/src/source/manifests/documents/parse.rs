@@ -11,8 +11,10 @@ use serde_json::Value;
 use super::{DocumentProblem, FileContents, Manifest, ObjectKey, Origin};
 use crate::projection::Kind;
 
-/// Splits a YAML stream at `---` lines, keeping each document's first line.
-fn split_documents(text: &str) -> Vec<(usize, String)> {
+/// Splits a YAML stream at `---` lines into (first line, text) per document,
+/// skipping documents with nothing but comments (`kubectl liveops validate`
+/// numbers documents the same way).
+pub fn split_documents(text: &str) -> Vec<(usize, String)> {
     let mut documents = Vec::new();
     let mut current = String::new();
     let mut start = 1;
