@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use liveops_domain::crd::validation::{SpecProblem, event_spec_problems, reward_spec_problems};
+use liveops_domain::crd::validation::{
+    SpecProblem, event_spec_problems, reward_spec_problems, webhook_endpoint_spec_problems,
+};
 use operator::source::manifests::{DocumentProblem, Manifest, parse_file};
 
 use super::FieldProblem;
@@ -62,5 +64,9 @@ fn spec_problems(manifest: &Manifest) -> Vec<SpecProblem> {
     match manifest {
         Manifest::Event(event) => event_spec_problems(&event.spec),
         Manifest::Reward(reward) => reward_spec_problems(&reward.spec),
+        Manifest::WebhookEndpoint(endpoint) => webhook_endpoint_spec_problems(&endpoint.spec),
+        // The operator reads a Secret only for the endpoint naming it; a
+        // missing key is that endpoint's status, not a document problem.
+        Manifest::Secret(_) => Vec::new(),
     }
 }
