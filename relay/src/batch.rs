@@ -1,8 +1,9 @@
 //! One batch's way through the relay: encoded (a malformed row goes
-//! straight to the dead letters), sent to the broker, and its answers
-//! recorded (marked, or refusals counted and dead-lettered after
-//! RELAY_MAX_ATTEMPTS). The leader records one batch while the broker
-//! takes the next, so the database and the broker work at the same time.
+//! straight to the dead letters), sent to the broker, its answers awaited
+//! and recorded (marked, or refusals counted and dead-lettered after
+//! RELAY_MAX_ATTEMPTS). The leader sends the next batch before it awaits
+//! and records this one, so the broker always has work and the database
+//! works at the same time.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -14,7 +15,7 @@ use crate::{
     metrics::{Metrics, TypeLabels, type_label},
     outbox::{self, OutboxRow},
     publisher::{INITIAL_ROW_RETRY, RelaySettings, bounded},
-    transport::{AnyTransport, Delivery, Transport, TransportError},
+    transport::{Acks, AnyTransport, Delivery, Transport, TransportError},
 };
 
 /// Rows encoded for the broker, each with its message.
@@ -24,19 +25,25 @@ pub struct Encoded {
     messages: Vec<Outbound>,
 }
 
+/// A batch with the broker: sent, its acknowledgements to come.
+pub struct Sent {
+    encoded: Encoded,
+    acks: Acks,
+}
+
+impl Sent {
+    /// Ids of its rows: sent, not marked yet, so not to be fetched again.
+    pub fn ids(&self) -> Vec<i64> {
+        self.encoded.rows.iter().map(|row| row.id).collect()
+    }
+}
+
 /// A batch the broker answered, not yet recorded in the outbox.
 #[derive(Debug)]
 pub struct Answered {
     encoded: Encoded,
     deliveries: Vec<Delivery>,
     acked_at: DateTime<Utc>,
-}
-
-impl Answered {
-    /// Ids of its rows: sent, not marked yet, so not to be fetched again.
-    pub fn ids(&self) -> Vec<i64> {
-        self.encoded.rows.iter().map(|row| row.id).collect()
-    }
 }
 
 /// Encodes `rows`; a row no broker could ever take is dead-lettered now.
@@ -69,28 +76,34 @@ pub async fn encode(
     Ok(encoded)
 }
 
-/// Publishes `encoded` in order and waits for every answer. When the
-/// broker refused every message, the stream or exchange itself may be
-/// gone: `check` tells a broker failure from refusals of these messages.
-pub async fn send(
-    transport: &mut AnyTransport,
-    encoded: Encoded,
-) -> Result<Option<Answered>, TransportError> {
+/// Sends `encoded` behind whatever is already with the broker; `None`
+/// when there is nothing to send.
+pub async fn send(transport: &mut AnyTransport, encoded: Encoded) -> Result<Option<Sent>, TransportError> {
     if encoded.messages.is_empty() {
         return Ok(None);
     }
-    let deliveries = transport.publish_batch(&encoded.messages).await?;
+    let acks = transport.send(&encoded.messages).await?;
+    Ok(Some(Sent { encoded, acks }))
+}
+
+/// Waits for the broker's answers to `sent`. When the broker refused every
+/// message, the stream or exchange itself may be gone: `check` tells a
+/// broker failure from refusals of these messages.
+pub async fn answers(transport: &mut AnyTransport, sent: Sent) -> Result<Answered, TransportError> {
+    let Sent { encoded, acks } = sent;
+    let deliveries = acks.await?;
+    let acked_at = Utc::now();
     if deliveries
         .iter()
         .all(|delivery| matches!(delivery, Delivery::Refused(_)))
     {
         transport.check().await?;
     }
-    Ok(Some(Answered {
+    Ok(Answered {
         encoded,
         deliveries,
-        acked_at: Utc::now(),
-    }))
+        acked_at,
+    })
 }
 
 /// Marks the acknowledged rows and counts the refusals.

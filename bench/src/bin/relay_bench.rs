@@ -18,6 +18,7 @@ use anyhow::ensure;
 use clap::Parser;
 use liveops_bench::relay::{
     broker::Broker,
+    cpu::CpuUse,
     drain::{DrainRun, Round},
     latency,
 };
@@ -31,7 +32,11 @@ struct Options {
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     nats_url: String,
     /// RabbitMQ server.
-    #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
     amqp_url: String,
     /// Brokers whose drain rate is measured.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "nats,amqp")]
@@ -131,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
         options.batch_size, options.messages, options.window
     );
     for (broker, rounds) in &drained {
-        print_drain(broker, rounds);
+        print_drain(broker, options.messages, rounds);
     }
     if let Some(mut load) = load {
         println!(
@@ -150,22 +155,40 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each round's rates and ratio, and the ratio of the summed times.
-fn print_drain(broker: &Broker, rounds: &[Round]) {
+/// Each round's rates and ratio, the ratio of the summed times, and the
+/// CPU time per message of both.
+fn print_drain(broker: &Broker, count: i64, rounds: &[Round]) {
     println!("{}:", broker.label());
     for (index, round) in rounds.iter().enumerate() {
-        let first = if index % 2 == 0 { "relay first" } else { "raw first" };
+        let first = if index % 2 == 0 {
+            "relay first"
+        } else {
+            "raw first"
+        };
         println!(
             "  round {} ({first}): relay {:.0} msg/s, raw pipelined publish {:.0} msg/s, ratio {:.2}",
             index + 1,
-            round.relay,
-            round.raw,
+            round.relay.per_sec,
+            round.raw.per_sec,
             round.ratio()
         );
     }
     // Same message count per round: the ratio of harmonic means is the
     // ratio of total times, raw over relay.
     let time = |rate: fn(&Round) -> f64| rounds.iter().map(|round| 1.0 / rate(round)).sum::<f64>();
-    let ratio = time(|round| round.raw) / time(|round| round.relay);
+    let ratio = time(|round| round.raw.per_sec) / time(|round| round.relay.per_sec);
     println!("  ratio relay / raw over all rounds: {ratio:.2} (target >= 0.6)");
+    let messages = count * i64::try_from(rounds.len()).unwrap_or(1);
+    let relay = rounds
+        .iter()
+        .fold(CpuUse::default(), |sum, round| sum.add(round.relay.cpu));
+    let raw = rounds
+        .iter()
+        .fold(CpuUse::default(), |sum, round| sum.add(round.raw.cpu));
+    for (name, cpu) in [("relay", relay), ("raw  ", raw)] {
+        let [bench, postgres, broker, total] = cpu.per_message_micros(messages);
+        println!(
+            "  CPU per message, {name}: {total:.1} us (bench process {bench:.1}, postgres {postgres:.1}, broker {broker:.1})"
+        );
+    }
 }

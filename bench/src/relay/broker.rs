@@ -30,7 +30,9 @@ impl Broker {
     pub fn label(&self) -> &'static str {
         match self.kind {
             TransportKind::Nats => "NATS JetStream (file storage)",
-            TransportKind::Amqp => "RabbitMQ (durable topic exchange and queue, persistent, publisher confirms)",
+            TransportKind::Amqp => {
+                "RabbitMQ (durable topic exchange and queue, persistent, publisher confirms)"
+            }
             TransportKind::None => "no broker",
         }
     }

@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use super::{
     RelayRun,
     broker::Broker,
+    cpu::{CpuSample, CpuUse},
     raw, relay_settings,
 };
 
@@ -22,19 +23,28 @@ const RELAY_DESTINATION: &str = "BENCH_DRAIN";
 const RAW_PREFIX: &str = "drainraw";
 const RAW_DESTINATION: &str = "BENCH_RAW";
 
-/// One round's rates, in messages per second.
+/// One run's rate, in messages per second, and the CPU time it took.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    /// Messages per second.
+    pub per_sec: f64,
+    /// CPU time of the bench process, PostgreSQL and the broker.
+    pub cpu: CpuUse,
+}
+
+/// One round's runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Round {
     /// The relay draining the backlog.
-    pub relay: f64,
+    pub relay: Rate,
     /// The raw pipelined publish of the same messages.
-    pub raw: f64,
+    pub raw: Rate,
 }
 
 impl Round {
     /// relay / raw.
     pub fn ratio(&self) -> f64 {
-        self.relay / self.raw
+        self.relay.per_sec / self.raw.per_sec
     }
 }
 
@@ -78,7 +88,7 @@ impl DrainRun<'_> {
 
     /// Messages per second of the relay draining the backlog, from its
     /// start (lock, broker connection) to the last row marked.
-    async fn relay_rate(&self) -> anyhow::Result<f64> {
+    async fn relay_rate(&self) -> anyhow::Result<Rate> {
         self.broker.prepare(RELAY_DESTINATION, RELAY_PREFIX).await?;
         let settings = relay_settings(
             self.database_url,
@@ -88,6 +98,7 @@ impl DrainRun<'_> {
             RELAY_DESTINATION,
             self.batch_size,
         );
+        let cpu = CpuSample::now();
         let started = Instant::now();
         let run = RelayRun::start(settings);
         loop {
@@ -106,6 +117,8 @@ impl DrainRun<'_> {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let elapsed = started.elapsed();
+        // Before the stop: the relay's database session ends with it.
+        let cpu = CpuSample::now().since(&cpu);
         run.stop().await;
         let stored = self.broker.stored(RELAY_DESTINATION).await?;
         ensure!(
@@ -118,19 +131,24 @@ impl DrainRun<'_> {
             .await?;
         ensure!(dead == 0, "{dead} rows went to the dead letters");
         self.broker.remove(RELAY_DESTINATION).await?;
-        Ok(self.count as f64 / elapsed.as_secs_f64())
+        Ok(Rate {
+            per_sec: self.count as f64 / elapsed.as_secs_f64(),
+            cpu,
+        })
     }
 
     /// Messages per second of a raw pipelined publish of the backlog's
     /// rows, read back and encoded as the relay encodes them.
-    async fn raw_rate(&self) -> anyhow::Result<f64> {
+    async fn raw_rate(&self) -> anyhow::Result<Rate> {
         let rows = outbox_rows(self.db).await?;
         let messages = rows
             .iter()
             .map(|row| cloudevent::encode(row, RAW_PREFIX, CeMode::Binary))
             .collect::<Result<Vec<_>, _>>()?;
         self.broker.prepare(RAW_DESTINATION, RAW_PREFIX).await?;
+        let cpu = CpuSample::now();
         let elapsed = raw::publish(&self.broker, RAW_DESTINATION, &messages, self.window).await?;
+        let cpu = CpuSample::now().since(&cpu);
         let stored = self.broker.stored(RAW_DESTINATION).await?;
         ensure!(
             stored == messages.len() as u64,
@@ -138,7 +156,10 @@ impl DrainRun<'_> {
             messages.len()
         );
         self.broker.remove(RAW_DESTINATION).await?;
-        Ok(messages.len() as f64 / elapsed.as_secs_f64())
+        Ok(Rate {
+            per_sec: messages.len() as f64 / elapsed.as_secs_f64(),
+            cpu,
+        })
     }
 }
 

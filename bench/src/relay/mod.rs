@@ -4,6 +4,7 @@
 //! against a real broker.
 
 pub mod broker;
+pub mod cpu;
 pub mod drain;
 pub mod latency;
 pub mod raw;
