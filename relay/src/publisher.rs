@@ -197,7 +197,11 @@ async fn round(
 ) -> Result<bool, Stop> {
     let limit = settings.transport.ack_timeout;
     let sending = in_flight.as_ref().map(Sent::ids).unwrap_or_default();
-    let rows = bounded(limit, outbox::fetch_due(conn, settings.batch_size, &sending)).await?;
+    let rows = bounded(
+        limit,
+        outbox::fetch_due(conn, settings.batch_size, &sending, settings.transport.ce_mode),
+    )
+    .await?;
     let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= settings.batch_size;
     let encoded = batch::encode(conn, rows, settings, metrics).await?;
     let newer = batch::send(transport, encoded).await?;

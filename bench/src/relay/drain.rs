@@ -187,22 +187,12 @@ pub async fn fill_outbox(db: &PgPool, count: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every outbox row, published or not, in id order.
+/// Every outbox row, published or not, in id order, read as the relay
+/// reads them.
 async fn outbox_rows(db: &PgPool) -> anyhow::Result<Vec<outbox::OutboxRow>> {
-    let rows: Vec<(i64, String, serde_json::Value, chrono::DateTime<chrono::Utc>, i32)> =
-        sqlx::query_as("select id, event_type, payload, created_at, attempts from outbox order by id")
-            .fetch_all(db)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, event_type, payload, created_at, attempts)| outbox::OutboxRow {
-                id,
-                event_type,
-                payload,
-                created_at,
-                attempts,
-            },
-        )
-        .collect())
+    let ids: Vec<i64> = sqlx::query_scalar("select id from outbox order by id")
+        .fetch_all(db)
+        .await?;
+    let mut conn = db.acquire().await?;
+    Ok(outbox::fetch_ids(&mut conn, &ids, CeMode::Binary).await?)
 }
