@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use crate::{
     Result,
     backoff::delay_after,
-    cloudevent::{self, Outbound},
+    cloudevent::{self, Malformed, Outbound},
     metrics::{Metrics, TypeLabels, type_label},
     outbox::{self, OutboxRow},
     publisher::{INITIAL_ROW_RETRY, RelaySettings, bounded},
@@ -46,15 +46,10 @@ pub struct Answered {
     acked_at: DateTime<Utc>,
 }
 
-/// Encodes `rows`; a row no broker could ever take is dead-lettered now.
-pub async fn encode(
-    conn: &mut PgConnection,
-    rows: Vec<OutboxRow>,
-    settings: &RelaySettings,
-    metrics: &Metrics,
-) -> Result<Encoded> {
-    let limit = settings.transport.ack_timeout;
+/// Encodes `rows`; also returns the rows no broker could ever take.
+pub fn encode(rows: Vec<OutboxRow>, settings: &RelaySettings) -> (Encoded, Vec<(i64, Malformed)>) {
     let mut encoded = Encoded::default();
+    let mut malformed = Vec::new();
     for row in rows {
         match cloudevent::encode(
             &row,
@@ -65,15 +60,30 @@ pub async fn encode(
                 encoded.rows.push(row);
                 encoded.messages.push(message);
             }
-            Err(malformed) => {
-                metrics.error("malformed");
-                tracing::error!(outbox_id = row.id, error = %malformed, "dead-lettering a malformed row");
-                bounded(limit, outbox::dead_letter(conn, row.id, &malformed.to_string())).await?;
-                metrics.dead_lettered.inc();
-            }
+            Err(error) => malformed.push((row.id, error)),
         }
     }
-    Ok(encoded)
+    (encoded, malformed)
+}
+
+/// Moves the `malformed` rows to the dead letters.
+pub async fn dead_letter_malformed(
+    conn: &mut PgConnection,
+    malformed: Vec<(i64, Malformed)>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<()> {
+    for (id, error) in malformed {
+        metrics.error("malformed");
+        tracing::error!(outbox_id = id, %error, "dead-lettering a malformed row");
+        bounded(
+            settings.transport.ack_timeout,
+            outbox::dead_letter(conn, id, &error.to_string()),
+        )
+        .await?;
+        metrics.dead_lettered.inc();
+    }
+    Ok(())
 }
 
 /// Sends `encoded` behind whatever is already with the broker; `None`
@@ -86,24 +96,26 @@ pub async fn send(transport: &mut AnyTransport, encoded: Encoded) -> Result<Opti
     Ok(Some(Sent { encoded, acks }))
 }
 
-/// Waits for the broker's answers to `sent`. When the broker refused every
-/// message, the stream or exchange itself may be gone: `check` tells a
-/// broker failure from refusals of these messages.
-pub async fn answers(transport: &mut AnyTransport, sent: Sent) -> Result<Answered, TransportError> {
+/// Waits for the broker's answers to `sent`.
+pub async fn answers(sent: Sent) -> Result<Answered, TransportError> {
     let Sent { encoded, acks } = sent;
     let deliveries = acks.await?;
-    let acked_at = Utc::now();
-    if deliveries
-        .iter()
-        .all(|delivery| matches!(delivery, Delivery::Refused(_)))
-    {
-        transport.check().await?;
-    }
     Ok(Answered {
         encoded,
         deliveries,
-        acked_at,
+        acked_at: Utc::now(),
     })
+}
+
+impl Answered {
+    /// Whether the broker refused every message: then the stream or
+    /// exchange itself may be gone, and `Transport::check` must tell a
+    /// broker failure from refusals of these messages before they count.
+    pub fn all_refused(&self) -> bool {
+        self.deliveries
+            .iter()
+            .all(|delivery| matches!(delivery, Delivery::Refused(_)))
+    }
 }
 
 /// Marks the acknowledged rows and counts the refusals.

@@ -97,26 +97,43 @@ pub fn encode(row: &OutboxRow, prefix: &str, mode: CeMode) -> Result<Outbound, M
 
 /// JSON text as PostgreSQL writes it (a blank after each `:` and `,`)
 /// without the blanks between tokens: the compact form, the same value.
-/// The input is PostgreSQL's output of a jsonb, so it is valid JSON.
+/// The input is PostgreSQL's output of a jsonb, so it is valid JSON; runs
+/// between blanks and strings are copied whole.
 fn compact(json: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in json.as_bytes() {
-        if in_string {
-            out.push(byte);
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
+    let bytes = json.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(rest) = bytes.get(at..) {
+        let run = rest
+            .iter()
+            .position(|byte| matches!(byte, b' ' | b'\n' | b'\r' | b'\t' | b'"'))
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..run]);
+        at += run;
+        match bytes.get(at) {
+            None => break,
+            Some(b'"') => {
+                let end = string_end(bytes, at + 1);
+                out.extend_from_slice(bytes.get(at..end).unwrap_or_default());
+                at = end;
             }
-        } else if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
-            in_string = byte == b'"';
-            out.push(byte);
+            Some(_) => at += 1,
         }
     }
     out
+}
+
+/// Index just past the closing quote of the string whose content starts
+/// at `at` (or the end of `bytes`).
+fn string_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(rest) = bytes.get(at..) {
+        match rest.iter().position(|byte| matches!(byte, b'"' | b'\\')) {
+            Some(found) if rest[found] == b'"' => return at + found + 1,
+            Some(found) => at += found + 2,
+            None => break,
+        }
+    }
+    bytes.len()
 }
 
 /// `<prefix>.<type after dev.liveops.>.<data.eventId>`: one subject per

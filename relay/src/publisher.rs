@@ -22,7 +22,7 @@ use crate::{
     leader,
     metrics::Metrics,
     outbox,
-    transport::{AnyTransport, TransportError, TransportSettings},
+    transport::{AnyTransport, Transport, TransportError, TransportSettings},
 };
 
 /// First pause after a broker failure; doubles up to RELAY_BACKOFF_MAX_MS.
@@ -172,18 +172,20 @@ async fn lead(
     // Shutting down: the batch in flight is marked once answered, not
     // republished by the next leader.
     if let (Some(sent), Some(active)) = (in_flight, transport.as_mut())
-        && let Ok(answered) = batch::answers(active, sent).await
+        && let Ok(answered) = batch::answers(sent).await
+        && (!answered.all_refused() || active.check().await.is_ok())
     {
         batch::record(&mut conn, answered, settings, metrics).await?;
     }
     Ok(())
 }
 
-/// One round: reads the next due rows (those in flight excepted), sends
-/// them behind the batch in flight, then awaits and records that batch.
-/// Returns whether the read was full; when it was not, nothing more is due
-/// and the new batch is awaited and recorded too, so that the pause before
-/// the next poll never delays a mark.
+/// One round: reads the next due rows (those in flight excepted), then
+/// encodes and sends them behind the batch in flight while that batch's
+/// acks are awaited and recorded on the database connection. Returns
+/// whether the read was full; when it was not, nothing more is due and the
+/// new batch is awaited and recorded too, so that the pause before the
+/// next poll never delays a mark.
 ///
 /// Order: one connection carries every batch after the one before it, and
 /// the rows of a batch in id order, so the broker gets each Event's
@@ -203,18 +205,54 @@ async fn round(
     )
     .await?;
     let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= settings.batch_size;
-    let encoded = batch::encode(conn, rows, settings, metrics).await?;
-    let newer = batch::send(transport, encoded).await?;
-    if let Some(older) = in_flight.take() {
-        let answered = batch::answers(transport, older).await?;
+    let older = in_flight.take();
+    // Biased: the older batch's mark goes to PostgreSQL first, then the
+    // encoding and sending run while PostgreSQL executes it.
+    let (settled, sent) = tokio::join!(
+        biased;
+        settle(conn, older, settings, metrics),
+        async {
+            let (encoded, malformed) = batch::encode(rows, settings);
+            (batch::send(transport, encoded).await, malformed)
+        },
+    );
+    let unchecked = settled?;
+    let (newer, malformed) = sent;
+    let newer = newer?;
+    if let Some(answered) = unchecked {
+        transport.check().await?;
         batch::record(conn, answered, settings, metrics).await?;
     }
+    batch::dead_letter_malformed(conn, malformed, settings, metrics).await?;
     *in_flight = newer;
     if !full && let Some(sent) = in_flight.take() {
-        let answered = batch::answers(transport, sent).await?;
+        let answered = batch::answers(sent).await?;
+        if answered.all_refused() {
+            transport.check().await?;
+        }
         batch::record(conn, answered, settings, metrics).await?;
     }
     Ok(full)
+}
+
+/// Awaits the answers to `older` and records them, unless the broker
+/// refused every message: that batch is returned, to be recorded once
+/// `Transport::check` has found the broker itself working.
+async fn settle(
+    conn: &mut PgConnection,
+    older: Option<Sent>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<Option<batch::Answered>, Stop> {
+    let Some(older) = older else {
+        return Ok(None);
+    };
+    let answered = batch::answers(older).await?;
+    if answered.all_refused() {
+        return Ok(Some(answered));
+    }
+    batch::record(conn, answered, settings, metrics).await?;
+    Ok(None)
 }
 
 /// Deletes published rows past retention, a bounded number per call.

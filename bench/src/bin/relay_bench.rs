@@ -181,10 +181,10 @@ fn print_drain(broker: &Broker, count: i64, rounds: &[Round]) {
     let messages = count * i64::try_from(rounds.len()).unwrap_or(1);
     let relay = rounds
         .iter()
-        .fold(CpuUse::default(), |sum, round| sum.add(round.relay.cpu));
+        .fold(CpuUse::default(), |sum, round| sum.plus(round.relay.cpu));
     let raw = rounds
         .iter()
-        .fold(CpuUse::default(), |sum, round| sum.add(round.raw.cpu));
+        .fold(CpuUse::default(), |sum, round| sum.plus(round.raw.cpu));
     for (name, cpu) in [("relay", relay), ("raw  ", raw)] {
         let [bench, postgres, broker, total] = cpu.per_message_micros(messages);
         println!(

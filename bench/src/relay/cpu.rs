@@ -2,8 +2,11 @@
 //! or the raw publisher, both in-process), PostgreSQL and the broker, read
 //! from `/proc`. On a shared 2-core machine the rates swing with whatever
 //! else runs; CPU time per message barely does, and says where the work
-//! goes. A process that starts and ends within the run is missed (an
-//! autovacuum worker, say), so PostgreSQL's figure is a floor.
+//! goes. PostgreSQL counts its background processes (WAL writer,
+//! checkpointer, autovacuum) and the sessions of the run's own database,
+//! not those of other databases on the same server. A process that starts
+//! and ends within the run is missed (an autovacuum worker, say), so
+//! PostgreSQL's figure is a floor.
 
 use std::{collections::HashMap, fs};
 
@@ -40,7 +43,7 @@ pub struct CpuUse {
 
 impl CpuUse {
     /// Both summed.
-    pub fn add(self, other: CpuUse) -> CpuUse {
+    pub fn plus(self, other: CpuUse) -> CpuUse {
         CpuUse {
             bench: self.bench + other.bench,
             postgres: self.postgres + other.postgres,
@@ -61,8 +64,9 @@ impl CpuUse {
 }
 
 impl CpuSample {
-    /// Reads every watched process and this one.
-    pub fn now() -> Self {
+    /// Reads every watched process and this one; of PostgreSQL's client
+    /// sessions, those of `database` only.
+    pub fn now(database: &str) -> Self {
         let own = std::process::id();
         let mut ticks = HashMap::new();
         let Ok(entries) = fs::read_dir("/proc") else {
@@ -87,6 +91,9 @@ impl CpuSample {
                     .find(|(watched, _)| *watched == name)
                     .map(|(_, part)| *part)
             };
+            if part == Some(Part::Postgres) && !serves(pid, database) {
+                continue;
+            }
             if let Some(part) = part {
                 ticks.insert(pid, (part, cpu));
             }
@@ -123,4 +130,16 @@ fn stat(pid: u32) -> Option<(String, u64)> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some((name, utime + stime))
+}
+
+/// Whether PostgreSQL process `pid` works for `database`: a background
+/// process, or a client session (its title names the client's address)
+/// connected to it.
+fn serves(pid: u32, database: &str) -> bool {
+    let Ok(title) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let title = String::from_utf8_lossy(&title);
+    let session = title.contains("127.0.0.1(") || title.contains("[local]") || title.contains("::1(");
+    !session || title.split_whitespace().any(|word| word == database)
 }

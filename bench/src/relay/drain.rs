@@ -66,12 +66,18 @@ pub struct DrainRun<'a> {
 }
 
 impl DrainRun<'_> {
+    /// The database's name: the last segment of its URL.
+    fn database_name(&self) -> String {
+        let path = self.database_url.split('?').next().unwrap_or(self.database_url);
+        path.rsplit('/').next().unwrap_or(path).to_owned()
+    }
+
     /// Round `round` (from 0): a fresh backlog, then the relay and the raw
     /// publish, the relay first in even rounds.
     pub async fn round(&self, round: usize) -> anyhow::Result<Round> {
         sqlx::query("truncate outbox").execute(self.db).await?;
         fill_outbox(self.db, self.count).await?;
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             let relay = self.relay_rate().await?;
             Ok(Round {
                 relay,
@@ -98,7 +104,7 @@ impl DrainRun<'_> {
             RELAY_DESTINATION,
             self.batch_size,
         );
-        let cpu = CpuSample::now();
+        let cpu = CpuSample::now(&self.database_name());
         let started = Instant::now();
         let run = RelayRun::start(settings);
         loop {
@@ -118,7 +124,7 @@ impl DrainRun<'_> {
         }
         let elapsed = started.elapsed();
         // Before the stop: the relay's database session ends with it.
-        let cpu = CpuSample::now().since(&cpu);
+        let cpu = CpuSample::now(&self.database_name()).since(&cpu);
         run.stop().await;
         let stored = self.broker.stored(RELAY_DESTINATION).await?;
         ensure!(
@@ -146,9 +152,9 @@ impl DrainRun<'_> {
             .map(|row| cloudevent::encode(row, RAW_PREFIX, CeMode::Binary))
             .collect::<Result<Vec<_>, _>>()?;
         self.broker.prepare(RAW_DESTINATION, RAW_PREFIX).await?;
-        let cpu = CpuSample::now();
+        let cpu = CpuSample::now(&self.database_name());
         let elapsed = raw::publish(&self.broker, RAW_DESTINATION, &messages, self.window).await?;
-        let cpu = CpuSample::now().since(&cpu);
+        let cpu = CpuSample::now(&self.database_name()).since(&cpu);
         let stored = self.broker.stored(RAW_DESTINATION).await?;
         ensure!(
             stored == messages.len() as u64,
