@@ -1,8 +1,9 @@
 //! One batch's way through the relay: encoded (a malformed row goes
-//! straight to the dead letters), sent to the broker, and its answers
-//! recorded (marked, or refusals counted and dead-lettered after
-//! RELAY_MAX_ATTEMPTS). The leader records one batch while the broker
-//! takes the next, so the database and the broker work at the same time.
+//! straight to the dead letters), sent to the broker, its answers awaited
+//! and recorded (marked, or refusals counted and dead-lettered after
+//! RELAY_MAX_ATTEMPTS). The leader sends the next batch before it awaits
+//! and records this one, so the broker always has work and the database
+//! works at the same time.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -10,11 +11,11 @@ use sqlx::PgConnection;
 use crate::{
     Result,
     backoff::delay_after,
-    cloudevent::{self, Outbound},
+    cloudevent::{self, Malformed, Outbound},
     metrics::{Metrics, TypeLabels, type_label},
     outbox::{self, OutboxRow},
     publisher::{INITIAL_ROW_RETRY, RelaySettings, bounded},
-    transport::{AnyTransport, Delivery, Transport, TransportError},
+    transport::{Acks, AnyTransport, Delivery, Transport, TransportError},
 };
 
 /// Rows encoded for the broker, each with its message.
@@ -22,6 +23,19 @@ use crate::{
 pub struct Encoded {
     rows: Vec<OutboxRow>,
     messages: Vec<Outbound>,
+}
+
+/// A batch with the broker: sent, its acknowledgements to come.
+pub struct Sent {
+    encoded: Encoded,
+    acks: Acks,
+}
+
+impl Sent {
+    /// Ids of its rows: sent, not marked yet, so not to be fetched again.
+    pub fn ids(&self) -> Vec<i64> {
+        self.encoded.rows.iter().map(|row| row.id).collect()
+    }
 }
 
 /// A batch the broker answered, not yet recorded in the outbox.
@@ -32,22 +46,10 @@ pub struct Answered {
     acked_at: DateTime<Utc>,
 }
 
-impl Answered {
-    /// Ids of its rows: sent, not marked yet, so not to be fetched again.
-    pub fn ids(&self) -> Vec<i64> {
-        self.encoded.rows.iter().map(|row| row.id).collect()
-    }
-}
-
-/// Encodes `rows`; a row no broker could ever take is dead-lettered now.
-pub async fn encode(
-    conn: &mut PgConnection,
-    rows: Vec<OutboxRow>,
-    settings: &RelaySettings,
-    metrics: &Metrics,
-) -> Result<Encoded> {
-    let limit = settings.transport.ack_timeout;
+/// Encodes `rows`; also returns the rows no broker could ever take.
+pub fn encode(rows: Vec<OutboxRow>, settings: &RelaySettings) -> (Encoded, Vec<(i64, Malformed)>) {
     let mut encoded = Encoded::default();
+    let mut malformed = Vec::new();
     for row in rows {
         match cloudevent::encode(
             &row,
@@ -58,39 +60,62 @@ pub async fn encode(
                 encoded.rows.push(row);
                 encoded.messages.push(message);
             }
-            Err(malformed) => {
-                metrics.error("malformed");
-                tracing::error!(outbox_id = row.id, error = %malformed, "dead-lettering a malformed row");
-                bounded(limit, outbox::dead_letter(conn, row.id, &malformed.to_string())).await?;
-                metrics.dead_lettered.inc();
-            }
+            Err(error) => malformed.push((row.id, error)),
         }
     }
-    Ok(encoded)
+    (encoded, malformed)
 }
 
-/// Publishes `encoded` in order and waits for every answer. When the
-/// broker refused every message, the stream or exchange itself may be
-/// gone: `check` tells a broker failure from refusals of these messages.
-pub async fn send(
-    transport: &mut AnyTransport,
-    encoded: Encoded,
-) -> Result<Option<Answered>, TransportError> {
+/// Moves the `malformed` rows to the dead letters.
+pub async fn dead_letter_malformed(
+    conn: &mut PgConnection,
+    malformed: Vec<(i64, Malformed)>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<()> {
+    for (id, error) in malformed {
+        metrics.error("malformed");
+        tracing::error!(outbox_id = id, %error, "dead-lettering a malformed row");
+        bounded(
+            settings.transport.ack_timeout,
+            outbox::dead_letter(conn, id, &error.to_string()),
+        )
+        .await?;
+        metrics.dead_lettered.inc();
+    }
+    Ok(())
+}
+
+/// Sends `encoded` behind whatever is already with the broker; `None`
+/// when there is nothing to send.
+pub async fn send(transport: &mut AnyTransport, encoded: Encoded) -> Result<Option<Sent>, TransportError> {
     if encoded.messages.is_empty() {
         return Ok(None);
     }
-    let deliveries = transport.publish_batch(&encoded.messages).await?;
-    if deliveries
-        .iter()
-        .all(|delivery| matches!(delivery, Delivery::Refused(_)))
-    {
-        transport.check().await?;
-    }
-    Ok(Some(Answered {
+    let acks = transport.send(&encoded.messages).await?;
+    Ok(Some(Sent { encoded, acks }))
+}
+
+/// Waits for the broker's answers to `sent`.
+pub async fn answers(sent: Sent) -> Result<Answered, TransportError> {
+    let Sent { encoded, acks } = sent;
+    let deliveries = acks.await?;
+    Ok(Answered {
         encoded,
         deliveries,
         acked_at: Utc::now(),
-    }))
+    })
+}
+
+impl Answered {
+    /// Whether the broker refused every message: then the stream or
+    /// exchange itself may be gone, and `Transport::check` must tell a
+    /// broker failure from refusals of these messages before they count.
+    pub fn all_refused(&self) -> bool {
+        self.deliveries
+            .iter()
+            .all(|delivery| matches!(delivery, Delivery::Refused(_)))
+    }
 }
 
 /// Marks the acknowledged rows and counts the refusals.

@@ -59,6 +59,14 @@ async fn wait_for_lock(conn: &mut PgConnection, poll: Duration) -> sqlx::Result<
 /// A connection whose death PostgreSQL notices within seconds even when
 /// the peer vanishes without closing it (server-side TCP keepalives), so
 /// the lock of a dead leader does not outlive it by minutes.
+///
+/// Its commits do not wait for the WAL flush (`synchronous_commit=off`):
+/// everything the leader writes is safe to lose in a database crash. A
+/// lost mark (and the webhook fan-out in the same statement) leaves the
+/// row unpublished, so it is sent again and the broker and consumers drop
+/// the copy by its id; a lost refusal count or dead-lettering is redone at
+/// the row's next refusal. At-least-once holds, and the leader does not
+/// wait for a disk flush per batch.
 async fn connect(database_url: &str) -> sqlx::Result<PgConnection> {
     PgConnectOptions::from_str(database_url)?
         .application_name(APPLICATION_NAME)
@@ -66,6 +74,7 @@ async fn connect(database_url: &str) -> sqlx::Result<PgConnection> {
             ("tcp_keepalives_idle", "5"),
             ("tcp_keepalives_interval", "2"),
             ("tcp_keepalives_count", "3"),
+            ("synchronous_commit", "off"),
         ])
         .connect()
         .await

@@ -17,12 +17,12 @@ use tokio::{sync::watch, time::Instant};
 use crate::{
     Error, Result,
     backoff::Backoff,
-    batch::{self, Answered},
+    batch::{self, Sent},
     config::Config,
     leader,
     metrics::Metrics,
     outbox,
-    transport::{AnyTransport, TransportSettings},
+    transport::{AnyTransport, Transport, TransportError, TransportSettings},
 };
 
 /// First pause after a broker failure; doubles up to RELAY_BACKOFF_MAX_MS.
@@ -94,6 +94,26 @@ pub async fn run(settings: RelaySettings, metrics: Metrics, mut shutdown: watch:
     }
 }
 
+/// Why one round of the leader stopped.
+enum Stop {
+    /// The database failed: this leadership term ends.
+    Database(Error),
+    /// The broker failed: reconnect, send again what was not recorded.
+    Broker(TransportError),
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl From<TransportError> for Stop {
+    fn from(error: TransportError) -> Self {
+        Self::Broker(error)
+    }
+}
+
 /// Publishes while the lock connection works, until shutdown.
 async fn lead(
     settings: &RelaySettings,
@@ -105,7 +125,9 @@ async fn lead(
     let mut transport: Option<AnyTransport> = None;
     let mut backoff = Backoff::new(INITIAL_BACKOFF, settings.backoff_max);
     let mut next_cleanup = Instant::now();
-    let mut answered: Option<Answered> = None;
+    // Sent, its acks on their way: with the broker while the next batch
+    // is read, encoded and sent behind it.
+    let mut in_flight: Option<Sent> = None;
     while !*shutdown.borrow() {
         if Instant::now() >= next_cleanup {
             delete_expired(&mut conn, settings, limit).await?;
@@ -128,60 +150,109 @@ async fn lead(
             }
             continue;
         };
-        let in_flight = answered.as_ref().map(Answered::ids).unwrap_or_default();
-        let rows = bounded(
-            limit,
-            outbox::fetch_due(&mut conn, settings.batch_size, &in_flight),
-        )
-        .await?;
-        if rows.is_empty() {
-            if let Some(done) = answered.take() {
-                batch::record(&mut conn, done, settings, metrics).await?;
-            } else {
-                pause(settings.poll_interval, shutdown).await;
-            }
-            continue;
-        }
-        let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= settings.batch_size;
-        let encoded = batch::encode(&mut conn, rows, settings, metrics).await?;
-        // The previous batch is marked while the broker takes this one.
-        let previous = answered.take();
-        let (recorded, sent) = tokio::join!(
-            async {
-                match previous {
-                    Some(done) => batch::record(&mut conn, done, settings, metrics).await,
-                    None => Ok(()),
-                }
-            },
-            batch::send(active, encoded),
-        );
-        recorded?;
-        match sent {
-            Ok(done) => {
-                answered = done;
+        match round(&mut conn, active, &mut in_flight, settings, metrics).await {
+            Ok(full) => {
                 backoff.reset();
+                if !full {
+                    pause(settings.poll_interval, shutdown).await;
+                }
             }
-            Err(error) => {
+            Err(Stop::Database(error)) => return Err(error),
+            Err(Stop::Broker(error)) => {
+                // What was sent and not recorded is read and sent again.
+                in_flight = None;
                 metrics.error(error.class());
                 metrics.broker_connected.set(0);
                 tracing::warn!(%error, "broker failed; reconnecting");
                 transport = None;
                 pause(backoff.next_delay(), shutdown).await;
-                continue;
             }
-        }
-        if !full {
-            if let Some(done) = answered.take() {
-                batch::record(&mut conn, done, settings, metrics).await?;
-            }
-            pause(settings.poll_interval, shutdown).await;
         }
     }
-    // Shutting down: the last answered batch is marked, not republished.
-    if let Some(done) = answered.take() {
-        batch::record(&mut conn, done, settings, metrics).await?;
+    // Shutting down: the batch in flight is marked once answered, not
+    // republished by the next leader.
+    if let (Some(sent), Some(active)) = (in_flight, transport.as_mut())
+        && let Ok(answered) = batch::answers(sent).await
+        && (!answered.all_refused() || active.check().await.is_ok())
+    {
+        batch::record(&mut conn, answered, settings, metrics).await?;
     }
     Ok(())
+}
+
+/// One round: reads the next due rows (those in flight excepted), then
+/// encodes and sends them behind the batch in flight while that batch's
+/// acks are awaited and recorded on the database connection. Returns
+/// whether the read was full; when it was not, nothing more is due and the
+/// new batch is awaited and recorded too, so that the pause before the
+/// next poll never delays a mark.
+///
+/// Order: one connection carries every batch after the one before it, and
+/// the rows of a batch in id order, so the broker gets each Event's
+/// messages in outbox order.
+async fn round(
+    conn: &mut PgConnection,
+    transport: &mut AnyTransport,
+    in_flight: &mut Option<Sent>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<bool, Stop> {
+    let limit = settings.transport.ack_timeout;
+    let sending = in_flight.as_ref().map(Sent::ids).unwrap_or_default();
+    let rows = bounded(
+        limit,
+        outbox::fetch_due(conn, settings.batch_size, &sending, settings.transport.ce_mode),
+    )
+    .await?;
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= settings.batch_size;
+    let older = in_flight.take();
+    // Biased: the older batch's mark goes to PostgreSQL first, then the
+    // encoding and sending run while PostgreSQL executes it.
+    let (settled, sent) = tokio::join!(
+        biased;
+        settle(conn, older, settings, metrics),
+        async {
+            let (encoded, malformed) = batch::encode(rows, settings);
+            (batch::send(transport, encoded).await, malformed)
+        },
+    );
+    let unchecked = settled?;
+    let (newer, malformed) = sent;
+    let newer = newer?;
+    if let Some(answered) = unchecked {
+        transport.check().await?;
+        batch::record(conn, answered, settings, metrics).await?;
+    }
+    batch::dead_letter_malformed(conn, malformed, settings, metrics).await?;
+    *in_flight = newer;
+    if !full && let Some(sent) = in_flight.take() {
+        let answered = batch::answers(sent).await?;
+        if answered.all_refused() {
+            transport.check().await?;
+        }
+        batch::record(conn, answered, settings, metrics).await?;
+    }
+    Ok(full)
+}
+
+/// Awaits the answers to `older` and records them, unless the broker
+/// refused every message: that batch is returned, to be recorded once
+/// `Transport::check` has found the broker itself working.
+async fn settle(
+    conn: &mut PgConnection,
+    older: Option<Sent>,
+    settings: &RelaySettings,
+    metrics: &Metrics,
+) -> Result<Option<batch::Answered>, Stop> {
+    let Some(older) = older else {
+        return Ok(None);
+    };
+    let answered = batch::answers(older).await?;
+    if answered.all_refused() {
+        return Ok(Some(answered));
+    }
+    batch::record(conn, answered, settings, metrics).await?;
+    Ok(None)
 }
 
 /// Deletes published rows past retention, a bounded number per call.

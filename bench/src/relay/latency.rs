@@ -11,6 +11,7 @@ use std::{
 };
 
 use anyhow::Context;
+use async_nats::jetstream;
 use futures::StreamExt;
 use relay::config::TransportKind;
 use sqlx::{PgPool, Row};
@@ -72,6 +73,11 @@ pub async fn run(
     duration: Duration,
     batch_size: i64,
 ) -> anyhow::Result<LoadFigures> {
+    // A stream left by an earlier run would make the relay's stream
+    // setup and stores slower than a first run's.
+    let _ = jetstream::new(async_nats::connect(nats_url).await?)
+        .delete_stream("BENCH_LOAD")
+        .await;
     let client = async_nats::connect(nats_url).await?;
     let mut subscription = client.subscribe("benchload.reward.claimed.>").await?;
     let seen: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();

@@ -1,9 +1,13 @@
 //! The relay benchmark's parts (`relay_bench`): the drain rate against a
-//! raw publish, and commit-to-ack latency under claim load. Both run the
-//! real relay loop in-process against a real NATS JetStream.
+//! raw publish (NATS JetStream and RabbitMQ), and commit-to-ack latency
+//! under claim load (NATS). Both run the real relay loop in-process
+//! against a real broker.
 
+pub mod broker;
+pub mod cpu;
 pub mod drain;
 pub mod latency;
+pub mod raw;
 
 use std::time::Duration;
 

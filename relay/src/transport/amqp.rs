@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind, PublisherConfirm,
     options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions},
     types::{AMQPValue, FieldTable, LongString, ShortString},
 };
 
-use super::{Delivery, Transport, TransportError, TransportSettings};
+use super::{Acks, Delivery, Transport, TransportError, TransportSettings};
 use crate::cloudevent::Outbound;
 
 /// A connection with one confirming channel.
@@ -78,14 +78,14 @@ pub fn properties(message: &Outbound) -> BasicProperties {
 }
 
 impl Transport for AmqpTransport {
-    async fn publish_batch(&mut self, messages: &[Outbound]) -> Result<Vec<Delivery>, TransportError> {
-        let publish_error = |e: lapin::Error| TransportError::Publish(e.to_string());
+    async fn send(&mut self, messages: &[Outbound]) -> Result<Acks, TransportError> {
         let mandatory = BasicPublishOptions {
             mandatory: true,
             ..BasicPublishOptions::default()
         };
         // All messages go out on one channel before any confirm is awaited:
-        // the broker confirms them in order, one round trip per batch.
+        // the broker confirms them in order, and the next batch follows
+        // without waiting for these confirms.
         let mut confirms = Vec::with_capacity(messages.len());
         for message in messages {
             let confirm = self
@@ -101,25 +101,7 @@ impl Transport for AmqpTransport {
                 .map_err(publish_error)?;
             confirms.push(confirm);
         }
-        let mut deliveries = Vec::with_capacity(messages.len());
-        for confirm in confirms {
-            let confirmation = tokio::time::timeout(self.ack_timeout, confirm)
-                .await
-                .map_err(|_| TransportError::Timeout(self.ack_timeout))?
-                .map_err(publish_error)?;
-            deliveries.push(match confirmation {
-                Confirmation::Ack(None) => Delivery::Stored,
-                Confirmation::Ack(Some(returned)) => Delivery::Refused(format!(
-                    "returned unroutable: {} {}",
-                    returned.reply_code, returned.reply_text
-                )),
-                Confirmation::Nack(_) => Delivery::Refused("nacked by the broker".to_owned()),
-                Confirmation::NotRequested => {
-                    return Err(TransportError::Publish("publisher confirms are off".to_owned()));
-                }
-            });
-        }
-        Ok(deliveries)
+        Ok(Box::pin(answers(confirms, self.ack_timeout)))
     }
 
     async fn check(&mut self) -> Result<(), TransportError> {
@@ -131,4 +113,34 @@ impl Transport for AmqpTransport {
             ))
         }
     }
+}
+
+fn publish_error(error: lapin::Error) -> TransportError {
+    TransportError::Publish(error.to_string())
+}
+
+/// The deliveries of `confirms`, in order.
+async fn answers(
+    confirms: Vec<PublisherConfirm>,
+    ack_timeout: Duration,
+) -> Result<Vec<Delivery>, TransportError> {
+    let mut deliveries = Vec::with_capacity(confirms.len());
+    for confirm in confirms {
+        let confirmation = tokio::time::timeout(ack_timeout, confirm)
+            .await
+            .map_err(|_| TransportError::Timeout(ack_timeout))?
+            .map_err(publish_error)?;
+        deliveries.push(match confirmation {
+            Confirmation::Ack(None) => Delivery::Stored,
+            Confirmation::Ack(Some(returned)) => Delivery::Refused(format!(
+                "returned unroutable: {} {}",
+                returned.reply_code, returned.reply_text
+            )),
+            Confirmation::Nack(_) => Delivery::Refused("nacked by the broker".to_owned()),
+            Confirmation::NotRequested => {
+                return Err(TransportError::Publish("publisher confirms are off".to_owned()));
+            }
+        });
+    }
+    Ok(deliveries)
 }

@@ -1,5 +1,5 @@
-//! The brokers behind one trait: [`Transport`] publishes a batch in order
-//! and reports, per message, whether the broker stored or refused it.
+//! The brokers behind one trait: [`Transport`] sends a batch in order and
+//! reports later, per message, whether the broker stored or refused it.
 //! One file per transport; [`AnyTransport`] picks one from the settings.
 
 pub mod amqp;
@@ -7,6 +7,8 @@ pub mod nats;
 pub mod none;
 
 use std::{future::Future, time::Duration};
+
+use futures::future::BoxFuture;
 
 use crate::{
     cloudevent::Outbound,
@@ -52,14 +54,25 @@ impl TransportError {
     }
 }
 
+/// The broker's answers to one sent batch: one [`Delivery`] per message, in
+/// order, or a broker failure. It borrows nothing, so the next batch can be
+/// sent while these acknowledgements are still on their way.
+pub type Acks = BoxFuture<'static, Result<Vec<Delivery>, TransportError>>;
+
 /// A connected broker.
 pub trait Transport: Send {
-    /// Publishes `messages` in this order, pipelined, and waits for every
-    /// acknowledgement; answers one [`Delivery`] per message, in order.
+    /// Sends `messages` in this order without waiting for the broker and
+    /// returns their acknowledgements to come. Whatever a later `send` on
+    /// the same transport carries reaches the broker after these.
+    fn send(&mut self, messages: &[Outbound]) -> impl Future<Output = Result<Acks, TransportError>> + Send;
+
+    /// Sends `messages` and waits for every acknowledgement.
     fn publish_batch(
         &mut self,
         messages: &[Outbound],
-    ) -> impl Future<Output = Result<Vec<Delivery>, TransportError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Delivery>, TransportError>> + Send {
+        async move { self.send(messages).await?.await }
+    }
 
     /// Checks that the broker itself works (the stream or exchange is
     /// there), after a batch in which every message was refused: a refusal
@@ -135,11 +148,11 @@ impl AnyTransport {
 }
 
 impl Transport for AnyTransport {
-    async fn publish_batch(&mut self, messages: &[Outbound]) -> Result<Vec<Delivery>, TransportError> {
+    async fn send(&mut self, messages: &[Outbound]) -> Result<Acks, TransportError> {
         match self {
-            Self::None(transport) => transport.publish_batch(messages).await,
-            Self::Nats(transport) => transport.publish_batch(messages).await,
-            Self::Amqp(transport) => transport.publish_batch(messages).await,
+            Self::None(transport) => transport.send(messages).await,
+            Self::Nats(transport) => transport.send(messages).await,
+            Self::Amqp(transport) => transport.send(messages).await,
         }
     }
 

@@ -13,7 +13,7 @@ use async_nats::{
     },
 };
 
-use super::{Delivery, Transport, TransportError, TransportSettings};
+use super::{Acks, Delivery, Transport, TransportError, TransportSettings};
 use crate::cloudevent::Outbound;
 
 /// A connection to a JetStream-enabled NATS server.
@@ -81,9 +81,10 @@ pub fn headers(message: &Outbound) -> HeaderMap {
 }
 
 impl Transport for NatsTransport {
-    async fn publish_batch(&mut self, messages: &[Outbound]) -> Result<Vec<Delivery>, TransportError> {
-        // Send every message first (one connection keeps them in order),
-        // then collect the acks: one round trip per batch, not per message.
+    async fn send(&mut self, messages: &[Outbound]) -> Result<Acks, TransportError> {
+        // Every message goes out on the one connection, in order; the acks
+        // are collected later, so batches follow each other without a
+        // round trip in between.
         let mut pending: Vec<Result<PublishAckFuture, Delivery>> = Vec::with_capacity(messages.len());
         for message in messages {
             let sent = self
@@ -98,29 +99,7 @@ impl Transport for NatsTransport {
                 Err(error) => return Err(TransportError::Publish(error.to_string())),
             });
         }
-        let mut deliveries = Vec::with_capacity(messages.len());
-        for ack in pending {
-            let ack = match ack {
-                Ok(ack) => ack,
-                Err(refused) => {
-                    deliveries.push(refused);
-                    continue;
-                }
-            };
-            deliveries.push(match ack.await {
-                Ok(ack) if ack.duplicate => Delivery::Duplicate,
-                Ok(_) => Delivery::Stored,
-                Err(error) => match error.kind() {
-                    PublishErrorKind::TimedOut => return Err(TransportError::Timeout(self.ack_timeout)),
-                    PublishErrorKind::BrokenPipe => return Err(TransportError::Publish(error.to_string())),
-                    // No stream took the subject, or the stream refused the
-                    // message (size, limits): about this message, unless
-                    // `check` finds the stream itself gone.
-                    _ => Delivery::Refused(error.to_string()),
-                },
-            });
-        }
-        Ok(deliveries)
+        Ok(Box::pin(answers(pending, self.ack_timeout)))
     }
 
     async fn check(&mut self) -> Result<(), TransportError> {
@@ -130,4 +109,34 @@ impl Transport for NatsTransport {
             .map(|_| ())
             .map_err(|e| TransportError::Connect(format!("stream {}: {e}", self.stream)))
     }
+}
+
+/// The deliveries of `pending`, in order.
+async fn answers(
+    pending: Vec<Result<PublishAckFuture, Delivery>>,
+    ack_timeout: Duration,
+) -> Result<Vec<Delivery>, TransportError> {
+    let mut deliveries = Vec::with_capacity(pending.len());
+    for ack in pending {
+        let ack = match ack {
+            Ok(ack) => ack,
+            Err(refused) => {
+                deliveries.push(refused);
+                continue;
+            }
+        };
+        deliveries.push(match ack.await {
+            Ok(ack) if ack.duplicate => Delivery::Duplicate,
+            Ok(_) => Delivery::Stored,
+            Err(error) => match error.kind() {
+                PublishErrorKind::TimedOut => return Err(TransportError::Timeout(ack_timeout)),
+                PublishErrorKind::BrokenPipe => return Err(TransportError::Publish(error.to_string())),
+                // No stream took the subject, or the stream refused the
+                // message (size, limits): about this message, unless
+                // `check` finds the stream itself gone.
+                _ => Delivery::Refused(error.to_string()),
+            },
+        });
+    }
+    Ok(deliveries)
 }

@@ -2,7 +2,7 @@
 //! rows are marked and later deleted and the outbox stays bounded where
 //! nothing consumes events (local runs, installations without a broker).
 
-use super::{Delivery, Transport, TransportError};
+use super::{Acks, Delivery, Transport, TransportError};
 use crate::cloudevent::Outbound;
 
 /// Discards every message.
@@ -10,8 +10,9 @@ use crate::cloudevent::Outbound;
 pub struct NoneTransport;
 
 impl Transport for NoneTransport {
-    async fn publish_batch(&mut self, messages: &[Outbound]) -> Result<Vec<Delivery>, TransportError> {
-        Ok(vec![Delivery::Stored; messages.len()])
+    async fn send(&mut self, messages: &[Outbound]) -> Result<Acks, TransportError> {
+        let count = messages.len();
+        Ok(Box::pin(async move { Ok(vec![Delivery::Stored; count]) }))
     }
 
     async fn check(&mut self) -> Result<(), TransportError> {

@@ -198,7 +198,9 @@ async fn a_relay_killed_between_ack_and_mark_publishes_again_and_jetstream_repor
     // What a relay does up to the broker's ack, then it "dies": no mark.
     let relay_settings = settings(&db.url, TransportKind::Nats, &nats_url(), &prefix, &stream);
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-    let rows = outbox::fetch_due(&mut conn, 10, &[]).await.expect("rows");
+    let rows = outbox::fetch_due(&mut conn, 10, &[], CeMode::Binary)
+        .await
+        .expect("rows");
     let messages: Vec<_> = rows
         .iter()
         .map(|row| cloudevent::encode(row, &prefix, CeMode::Binary).expect("encode"))
