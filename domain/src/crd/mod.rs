@@ -21,7 +21,10 @@ mod cel_tests;
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
-pub use status_condition::{ConditionStatus, StatusCondition, set_condition};
+pub use status_condition::{
+    ConditionStatus, Health, READY, RECONCILING, STALLED, StatusCondition, find_condition, set_condition,
+    set_health,
+};
 pub use validation::SpecProblem;
 
 /// API group of both kinds.
