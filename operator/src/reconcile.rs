@@ -140,3 +140,7 @@ pub async fn cleanup_reward(db: &PgPool, reward: &Reward) -> Result<()> {
 #[cfg(test)]
 #[path = "reconcile_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "reconcile_gitops_samples.rs"]
+mod gitops_samples;
