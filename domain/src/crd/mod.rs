@@ -16,6 +16,8 @@ pub mod transition;
 pub mod validation;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod cel_tests;
 
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
