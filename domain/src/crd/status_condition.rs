@@ -55,6 +55,7 @@ pub fn set_health(
     generation: i64,
     now: DateTime<Utc>,
 ) {
+    let message = within_limit(message);
     let entry = |type_: &str, status| StatusCondition {
         type_: type_.to_owned(),
         status,
@@ -80,6 +81,19 @@ pub fn set_health(
     conditions.shrink_to_fit();
 }
 
+/// Longest `message` the schema admits (metav1.Condition's limit); a longer
+/// one would make the API server refuse the whole status.
+pub const MAX_MESSAGE_BYTES: usize = 32768;
+
+/// `message` cut to [`MAX_MESSAGE_BYTES`] at a character boundary.
+fn within_limit(message: &str) -> &str {
+    let mut end = message.len().min(MAX_MESSAGE_BYTES);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
+}
+
 /// The condition of type `type_`, if present.
 pub fn find_condition<'a>(conditions: &'a [StatusCondition], type_: &str) -> Option<&'a StatusCondition> {
     conditions.iter().find(|condition| condition.type_ == type_)
@@ -102,7 +116,7 @@ pub struct StatusCondition {
     pub reason: String,
     /// Human-readable detail: what the object is doing or what to fix.
     #[serde(default)]
-    #[schemars(length(max = 32768))]
+    #[schemars(length(max = MAX_MESSAGE_BYTES))]
     pub message: String,
     /// When `status` last changed (not when the condition was last written).
     pub last_transition_time: DateTime<Utc>,
@@ -221,6 +235,17 @@ mod tests {
         assert_eq!(
             find_condition(&list, RECONCILING).map(|c| c.reason.as_str()),
             Some("DatabaseUnavailable")
+        );
+    }
+
+    #[test]
+    fn an_overlong_message_is_cut_at_a_character_boundary() {
+        let mut list = vec![];
+        let message = "é".repeat(MAX_MESSAGE_BYTES);
+        set_health(&mut list, Health::Stalled, "InvalidSpec", &message, 1, at(1));
+        assert!(
+            list.iter()
+                .all(|c| c.message.len() == MAX_MESSAGE_BYTES && c.message.starts_with('é'))
         );
     }
 
