@@ -11,13 +11,19 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// Largest `days` of `loginStreak`/`loginDays`: a year, leap day included.
+pub const MAX_DAYS: i32 = 366;
+/// Largest `referrals.count`.
+pub const MAX_REFERRALS: i32 = 1_000_000;
+
 /// `loginStreak` and `loginDays` parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DaysCondition {
-    /// Number of local days (event time zone); at least 1.
-    #[schemars(range(min = 1))]
-    pub days: u32,
+    /// Number of local days (event time zone); 1 to 366, and no more than
+    /// the window spans.
+    #[schemars(range(min = 1, max = MAX_DAYS))]
+    pub days: i32,
 }
 
 /// `referrals` parameters.
@@ -25,9 +31,9 @@ pub struct DaysCondition {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReferralsCondition {
     /// Invitees who signed up with the user's invite code inside the event
-    /// window; at least 1.
-    #[schemars(range(min = 1))]
-    pub count: u32,
+    /// window; 1 to 1,000,000.
+    #[schemars(range(min = 1, max = MAX_REFERRALS))]
+    pub count: i32,
     /// Count only invitees who verified their email address (opened the
     /// link of the verification mail); default false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -84,6 +90,19 @@ pub enum ConditionError {
     SeveralKinds(usize),
     #[error("condition.{0} must be at least 1")]
     BelowOne(&'static str),
+    #[error("condition.{0} must be at most {1}")]
+    AboveMax(&'static str, i32),
+}
+
+/// `value` as a count in `1..=max`, or why not (`field` names it in the error).
+fn count_in_range(value: i32, max: i32, field: &'static str) -> Result<u32, ConditionError> {
+    if value > max {
+        return Err(ConditionError::AboveMax(field, max));
+    }
+    u32::try_from(value)
+        .ok()
+        .filter(|value| *value >= 1)
+        .ok_or(ConditionError::BelowOne(field))
 }
 
 impl ConditionSpec {
@@ -101,18 +120,22 @@ impl ConditionSpec {
         if set > 1 {
             return Err(ConditionError::SeveralKinds(set));
         }
-        let kind = match self {
+        Ok(match self {
             Self {
                 login_streak: Some(c),
                 ..
-            } => ConditionKind::LoginStreak { days: c.days },
+            } => ConditionKind::LoginStreak {
+                days: count_in_range(c.days, MAX_DAYS, "loginStreak.days")?,
+            },
             Self {
                 login_days: Some(c), ..
-            } => ConditionKind::LoginDays { days: c.days },
+            } => ConditionKind::LoginDays {
+                days: count_in_range(c.days, MAX_DAYS, "loginDays.days")?,
+            },
             Self {
                 referrals: Some(c), ..
             } => ConditionKind::Referrals {
-                count: c.count,
+                count: count_in_range(c.count, MAX_REFERRALS, "referrals.count")?,
                 verified_only: c.verified_only,
             },
             Self {
@@ -120,13 +143,7 @@ impl ConditionSpec {
                 ..
             } => ConditionKind::ProfileComplete,
             _ => ConditionKind::None,
-        };
-        match kind {
-            ConditionKind::LoginStreak { days: 0 } => Err(ConditionError::BelowOne("loginStreak.days")),
-            ConditionKind::LoginDays { days: 0 } => Err(ConditionError::BelowOne("loginDays.days")),
-            ConditionKind::Referrals { count: 0, .. } => Err(ConditionError::BelowOne("referrals.count")),
-            kind => Ok(kind),
-        }
+        })
     }
 }
 
@@ -193,6 +210,22 @@ mod tests {
         assert_eq!(
             parse(r#"{"loginDays":{"days":0}}"#).kind(),
             Err(ConditionError::BelowOne("loginDays.days"))
+        );
+    }
+
+    #[test]
+    fn negative_and_too_large_counts_are_rejected() {
+        assert_eq!(
+            parse(r#"{"loginStreak":{"days":-3}}"#).kind(),
+            Err(ConditionError::BelowOne("loginStreak.days"))
+        );
+        assert_eq!(
+            parse(r#"{"loginDays":{"days":367}}"#).kind(),
+            Err(ConditionError::AboveMax("loginDays.days", MAX_DAYS))
+        );
+        assert_eq!(
+            parse(r#"{"referrals":{"count":1000001}}"#).kind(),
+            Err(ConditionError::AboveMax("referrals.count", MAX_REFERRALS))
         );
     }
 

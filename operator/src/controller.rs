@@ -11,7 +11,7 @@ mod event;
 mod memo;
 mod recorder;
 mod reward;
-mod status;
+pub(crate) mod status;
 mod webhook_endpoint;
 
 #[cfg(test)]

@@ -92,3 +92,11 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "crdgen_printer.rs"]
+pub(crate) mod printer;
+
+#[cfg(test)]
+#[path = "crdgen_schema_tests.rs"]
+mod schema_tests;

@@ -22,9 +22,9 @@ pub mod webhook;
 pub mod webhook_secret;
 
 use chrono::{DateTime, Utc};
+pub use liveops_domain::crd::READY;
 use liveops_domain::crd::{
-    ConditionStatus, Event, EventPhase, EventStatus, Reward, RewardStatus, SpecProblem, StatusCondition,
-    validation::reward_spec_problems,
+    Event, EventPhase, EventStatus, Reward, RewardStatus, SpecProblem, validation::reward_spec_problems,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -36,9 +36,6 @@ use crate::{
     projection::{self, EventRow, RewardRow},
     schedule::schedule_at,
 };
-
-/// Condition type both kinds carry.
-pub const READY: &str = "Ready";
 
 /// What reconciling an Event decided.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,24 +70,6 @@ pub struct RewardOutcome {
 fn generation_of(meta_generation: Option<i64>) -> i64 {
     // Manifests-mode objects and freshly created ones may lack a generation.
     meta_generation.unwrap_or(1)
-}
-
-/// The `Ready` condition with these values.
-pub(crate) fn ready(
-    status: ConditionStatus,
-    reason: &str,
-    message: String,
-    generation: i64,
-    now: DateTime<Utc>,
-) -> StatusCondition {
-    StatusCondition {
-        type_: READY.to_owned(),
-        status,
-        reason: reason.to_owned(),
-        message,
-        last_transition_time: now,
-        observed_generation: Some(generation),
-    }
 }
 
 /// Problems as one condition message.
@@ -164,3 +143,7 @@ pub async fn cleanup_reward(db: &PgPool, reward: &Reward) -> Result<()> {
 #[cfg(test)]
 #[path = "reconcile_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "reconcile_gitops_samples.rs"]
+mod gitops_samples;

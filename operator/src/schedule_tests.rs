@@ -30,7 +30,7 @@ fn spec(starts: &str, ends: &str) -> EventSpec {
     }
 }
 
-fn streak(mut spec: EventSpec, zone: &str, days: u32) -> EventSpec {
+fn streak(mut spec: EventSpec, zone: &str, days: i32) -> EventSpec {
     spec.time_zone = zone.into();
     spec.condition = Some(ConditionSpec {
         login_streak: Some(DaysCondition { days }),

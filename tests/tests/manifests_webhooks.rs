@@ -225,7 +225,7 @@ async fn webhook_endpoints_follow_their_files_and_the_secrets_they_name() {
         row.1 && row.3.is_none()
     })
     .await;
-    let suspended = ready(&db.pool, "hook", ("False", "Suspended")).await;
+    let suspended = ready(&db.pool, "hook", ("True", "Suspended")).await;
     assert_eq!(suspended["observedGeneration"], 2);
     assert!(suspended.get("disabledReason").is_none(), "{suspended}");
 

@@ -22,9 +22,11 @@ use crate::{ClaimFrequency, ConditionSpec};
     derive = "PartialEq",
     doc = "A time-boxed reward event: users who meet its condition inside [startsAt, endsAt) may claim its Rewards.",
     printcolumn = r#"{"name": "Phase", "type": "string", "description": "Lifecycle phase", "jsonPath": ".status.phase"}"#,
-    printcolumn = r#"{"name": "Starts", "type": "date", "description": "Start of the window", "jsonPath": ".spec.startsAt"}"#,
-    printcolumn = r#"{"name": "Ends", "type": "date", "description": "End of the window (exclusive)", "jsonPath": ".spec.endsAt"}"#,
-    printcolumn = r#"{"name": "Condition", "type": "string", "description": "What a user must do", "jsonPath": ".spec.condition"}"#,
+    printcolumn = r#"{"name": "Ready", "type": "string", "description": "Whether the spec took effect", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Status", "type": "string", "description": "The Ready condition's message", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].message"}"#,
+    printcolumn = r#"{"name": "Starts", "type": "string", "description": "Start of the window (RFC 3339)", "jsonPath": ".spec.startsAt"}"#,
+    printcolumn = r#"{"name": "Ends", "type": "string", "description": "End of the window (RFC 3339, exclusive)", "jsonPath": ".spec.endsAt"}"#,
+    printcolumn = r#"{"name": "Claims", "type": "integer", "description": "Successful claims across the event's rewards", "jsonPath": ".status.claimsTotal"}"#,
     printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[x_kube(
@@ -92,16 +94,22 @@ pub struct EventSpec {
     /// distinct rewards of it.
     #[serde(default)]
     pub claim_policy: ClaimPolicy,
-    /// Pause claims without deleting the event.
+    /// Pause claims without deleting the event: the phase becomes Suspended
+    /// (until endsAt) and Ready stays True, since the spec took effect.
     #[serde(default)]
     pub suspend: bool,
     /// Cap on successful claims across all users and rewards of this event
-    /// (absent = no cap); at least 1.
+    /// (absent = no cap); 1 to 1,000,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 1").message("maxClaims must be at least 1"))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = MAX_CLAIMS))]
     pub max_claims: Option<i32>,
 }
+
+/// Largest `maxClaims`.
+pub const MAX_CLAIMS: i32 = 1_000_000_000;
+/// Largest `claimPolicy.maxRewardsPerUser`.
+pub const MAX_REWARDS_PER_USER: i32 = 10_000;
 
 fn default_time_zone() -> String {
     "UTC".to_owned()
@@ -117,10 +125,10 @@ pub struct ClaimPolicy {
     pub frequency: ClaimFrequency,
     /// Distinct rewards of this event one user may take per claim period
     /// (absent = no event-wide limit); at least 1. Each reward's own
-    /// perUserLimit still limits how often that reward is taken.
+    /// perUserLimit still limits how often that reward is taken. At most 10,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 1").message("maxRewardsPerUser must be at least 1"))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = MAX_REWARDS_PER_USER))]
     pub max_rewards_per_user: Option<i32>,
 }
 
@@ -133,9 +141,12 @@ pub struct EventStatus {
     pub phase: Option<EventPhase>,
     /// `metadata.generation` of the spec this status reflects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub observed_generation: Option<i64>,
-    /// Observations; `Ready` with reasons such as `Synced`, `InvalidSpec`,
-    /// `DatabaseUnavailable`.
+    /// kstatus conditions: `Ready` (True with reason `Synced` once the spec
+    /// took effect, Suspended events included), `Stalled` (True while the
+    /// spec is invalid, e.g. `InvalidSpec`: edit the spec) and `Reconciling`
+    /// (True while the operator retries, e.g. `DatabaseUnavailable`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<StatusCondition>,
@@ -145,5 +156,6 @@ pub struct EventStatus {
     pub next_transition_time: Option<DateTime<Utc>>,
     /// Successful claims across all rewards of this event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub claims_total: Option<i64>,
 }

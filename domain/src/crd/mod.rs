@@ -18,6 +18,8 @@ pub mod validation;
 pub mod webhook_endpoint;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod cel_tests;
 #[cfg(test)]
 mod webhook_cel_tests;
@@ -25,7 +27,10 @@ mod webhook_cel_tests;
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
-pub use status_condition::{ConditionStatus, StatusCondition, set_condition};
+pub use status_condition::{
+    ConditionStatus, Health, READY, RECONCILING, STALLED, StatusCondition, find_condition, set_condition,
+    set_health,
+};
 pub use validation::SpecProblem;
 pub use webhook_endpoint::{
     SecretKeyRef, WebhookEndpoint, WebhookEndpointSpec, WebhookEndpointStatus, WebhookEventType,

@@ -20,8 +20,9 @@ use super::StatusCondition;
     derive = "PartialEq",
     doc = "A reward handed out by one Event in the same namespace.",
     printcolumn = r#"{"name": "Event", "type": "string", "description": "The Event that hands it out", "jsonPath": ".spec.eventRef.name"}"#,
-    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name": "Claimed", "type": "integer", "jsonPath": ".status.claimed"}"#,
+    printcolumn = r#"{"name": "Ready", "type": "string", "description": "Whether the spec took effect", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Status", "type": "string", "description": "The Ready condition's message", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].message"}"#,
+    printcolumn = r#"{"name": "Claimed", "type": "integer", "description": "Successful claims so far", "jsonPath": ".status.claimed"}"#,
     printcolumn = r#"{"name": "Remaining", "type": "integer", "description": "Stock left; empty when unlimited", "jsonPath": ".status.remaining"}"#,
     printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
@@ -36,24 +37,30 @@ pub struct RewardSpec {
     /// Longer text shown to players.
     #[serde(default)]
     pub description: String,
-    /// Total stock; absent means unlimited. Editing it never resets what was
-    /// already claimed.
+    /// Total stock, 0 to 1,000,000,000; absent means unlimited. Editing it
+    /// never resets what was already claimed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 0").message("quantity must not be negative"))]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = MAX_QUANTITY))]
     pub quantity: Option<i32>,
     /// How many times one user may claim this reward per claim period: it
     /// counts claims of this reward only (per period); the Event's
     /// claimPolicy.maxRewardsPerUser limits distinct rewards across the event.
+    /// 1 (default) to 1,000,000.
     #[serde(default = "default_per_user_limit")]
     #[x_kube(validation = Rule::new("self >= 1").message("perUserLimit must be at least 1"))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = MAX_PER_USER_LIMIT))]
     pub per_user_limit: i32,
     /// Free-form object handed to the game on a claim (item code, amount, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "free_form_object")]
     pub payload: Option<serde_json::Value>,
 }
+
+/// Largest `quantity`.
+pub const MAX_QUANTITY: i32 = 1_000_000_000;
+/// Largest `perUserLimit`.
+pub const MAX_PER_USER_LIMIT: i32 = 1_000_000;
 
 fn default_per_user_limit() -> i32 {
     1
@@ -82,15 +89,22 @@ pub struct EventRef {
 pub struct RewardStatus {
     /// Successful claims so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub claimed: Option<i64>,
     /// Stock left (quantity - claimed); absent when unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub remaining: Option<i64>,
-    /// Observations; `Ready` with reason `EventNotFound` when eventRef dangles.
+    /// kstatus conditions: `Ready` (True with reason `Synced` once projected
+    /// under its Event), `Reconciling` (True while the operator retries or
+    /// waits, e.g. `EventNotFound` until the Event is applied,
+    /// `DatabaseUnavailable`) and `Stalled` (True when only a spec edit can
+    /// help, e.g. `InvalidSpec`, `EventRefChanged`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<StatusCondition>,
     /// `metadata.generation` of the spec this status reflects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub observed_generation: Option<i64>,
 }

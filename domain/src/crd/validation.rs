@@ -6,7 +6,11 @@
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
-use super::{EventSpec, RewardSpec, WebhookEndpointSpec};
+use super::{
+    EventSpec, RewardSpec, WebhookEndpointSpec,
+    event::{MAX_CLAIMS, MAX_REWARDS_PER_USER},
+    reward::{MAX_PER_USER_LIMIT, MAX_QUANTITY},
+};
 use crate::{ConditionKind, condition::ConditionError};
 
 /// One reason a spec is invalid: the field (a path under `spec`) and why.
@@ -63,10 +67,26 @@ pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
     if spec.max_claims.is_some_and(|max| max < 1) {
         problems.push(problem("spec.maxClaims", "maxClaims must be at least 1"));
     }
+    if spec.max_claims.is_some_and(|max| max > MAX_CLAIMS) {
+        problems.push(problem(
+            "spec.maxClaims",
+            format!("maxClaims must be at most {MAX_CLAIMS}"),
+        ));
+    }
     if spec.claim_policy.max_rewards_per_user.is_some_and(|max| max < 1) {
         problems.push(problem(
             "spec.claimPolicy.maxRewardsPerUser",
             "maxRewardsPerUser must be at least 1",
+        ));
+    }
+    if spec
+        .claim_policy
+        .max_rewards_per_user
+        .is_some_and(|max| max > MAX_REWARDS_PER_USER)
+    {
+        problems.push(problem(
+            "spec.claimPolicy.maxRewardsPerUser",
+            format!("maxRewardsPerUser must be at most {MAX_REWARDS_PER_USER}"),
         ));
     }
     let kind = spec.condition.clone().unwrap_or_default().kind();
@@ -78,6 +98,10 @@ pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
         Err(ConditionError::BelowOne(field)) => {
             problems.push(problem(&format!("spec.condition.{field}"), "must be at least 1"))
         }
+        Err(ConditionError::AboveMax(field, max)) => problems.push(problem(
+            &format!("spec.condition.{field}"),
+            format!("must be at most {max}"),
+        )),
         Ok(ConditionKind::LoginStreak { days }) | Ok(ConditionKind::LoginDays { days }) => {
             if let (Some(zone), true) = (zone, window_ok) {
                 let available = local_days_in_window(spec, zone);
@@ -110,8 +134,20 @@ pub fn reward_spec_problems(spec: &RewardSpec) -> Vec<SpecProblem> {
     if spec.quantity.is_some_and(|q| q < 0) {
         problems.push(problem("spec.quantity", "quantity must not be negative"));
     }
+    if spec.quantity.is_some_and(|q| q > MAX_QUANTITY) {
+        problems.push(problem(
+            "spec.quantity",
+            format!("quantity must be at most {MAX_QUANTITY}"),
+        ));
+    }
     if spec.per_user_limit < 1 {
         problems.push(problem("spec.perUserLimit", "perUserLimit must be at least 1"));
+    }
+    if spec.per_user_limit > MAX_PER_USER_LIMIT {
+        problems.push(problem(
+            "spec.perUserLimit",
+            format!("perUserLimit must be at most {MAX_PER_USER_LIMIT}"),
+        ));
     }
     if spec.payload.as_ref().is_some_and(|payload| !payload.is_object()) {
         problems.push(problem("spec.payload", "payload must be an object"));

@@ -22,9 +22,10 @@ use super::StatusCondition;
     derive = "PartialEq",
     doc = "An HTTP receiver of liveops events (Standard Webhooks: signed POSTs of CloudEvents).",
     printcolumn = r#"{"name": "URL", "type": "string", "description": "Where events are POSTed", "jsonPath": ".spec.url"}"#,
-    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Ready", "type": "string", "description": "Whether the spec took effect", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Status", "type": "string", "description": "The Ready condition's message", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].message"}"#,
     printcolumn = r#"{"name": "Failures", "type": "integer", "description": "Failed attempts since the last success", "jsonPath": ".status.consecutiveFailures"}"#,
-    printcolumn = r#"{"name": "Last success", "type": "date", "description": "Last delivery answered with 2xx", "jsonPath": ".status.lastSuccessAt"}"#,
+    printcolumn = r#"{"name": "Last success", "type": "string", "description": "Last delivery answered with 2xx", "jsonPath": ".status.lastSuccessAt"}"#,
     printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -11,14 +11,11 @@ use kube::{
         events::{Event as KubeEvent, EventType},
     },
 };
-use liveops_domain::crd::{ConditionStatus, StatusCondition, set_condition};
+use liveops_domain::crd::{Health, StatusCondition, set_health};
 use serde::Serialize;
 
 use super::{Context, FIELD_MANAGER};
-use crate::{
-    error::{Error, Result},
-    reconcile::READY,
-};
+use crate::error::{Error, Result};
 
 /// Applies `status` to the status subresource when it differs from `current`.
 ///
@@ -86,9 +83,10 @@ pub fn namespace_of<K: Resource>(object: &K) -> Result<String> {
     object.namespace().ok_or(Error::MissingMetadata("namespace"))
 }
 
-/// `conditions` with Ready=False, reason `DatabaseUnavailable`: what the
-/// object shows while PostgreSQL cannot be reached (DESIGN.md, "Custom
-/// resources"). The next successful reconcile flips it back.
+/// `conditions` with Ready=False and Reconciling=True, reason
+/// `DatabaseUnavailable`: what the object shows while PostgreSQL cannot be
+/// reached (DESIGN.md, "Custom resources"). The reconcile is retried, and
+/// the next successful one makes it Ready again.
 pub fn database_unavailable(
     conditions: &[StatusCondition],
     error: &Error,
@@ -96,14 +94,15 @@ pub fn database_unavailable(
     now: DateTime<Utc>,
 ) -> Vec<StatusCondition> {
     let mut conditions = conditions.to_vec();
-    let condition = StatusCondition {
-        type_: READY.to_owned(),
-        status: ConditionStatus::False,
-        reason: "DatabaseUnavailable".to_owned(),
-        message: error.to_string(),
-        last_transition_time: now,
-        observed_generation: generation,
-    };
-    set_condition(&mut conditions, condition);
+    let message = format!("database unavailable, retrying: {error}");
+    let generation = generation.unwrap_or(1);
+    set_health(
+        &mut conditions,
+        Health::Reconciling,
+        "DatabaseUnavailable",
+        &message,
+        generation,
+        now,
+    );
     conditions
 }

@@ -20,7 +20,10 @@ use super::{
     mock_api::{Scenario, Step, context, finished},
     reconcile_event, reconcile_reward,
 };
-use crate::projection::{Kind, definition_id};
+use crate::{
+    crdgen::printer::cell,
+    projection::{Kind, definition_id},
+};
 
 const NS: &str = "testns";
 const EVENTS: &str = "/apis/liveops.dev/v1alpha1/namespaces/testns/events";
@@ -87,6 +90,40 @@ fn deleting<K: Resource>(mut object: K) -> K {
         k8s_openapi::jiff::Timestamp::now(),
     ));
     object
+}
+
+/// `(type, status, reason)` of each condition of `status`, after checking
+/// each has the metav1.Condition fields, a message and `generation`.
+fn kstatus(status: &Value, generation: i64) -> Vec<(String, String, String)> {
+    let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
+    conditions
+        .iter()
+        .map(|condition| {
+            assert_eq!(condition["observedGeneration"], generation, "{condition}");
+            assert!(condition["lastTransitionTime"].is_string(), "{condition}");
+            assert!(
+                !condition["message"].as_str().unwrap_or_default().is_empty(),
+                "{condition}"
+            );
+            let field = |name: &str| condition[name].as_str().unwrap_or_default().to_owned();
+            (field("type"), field("status"), field("reason"))
+        })
+        .collect()
+}
+
+/// `(type, status, reason)` as owned strings, for comparing with [`kstatus`].
+fn expected(conditions: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    conditions
+        .iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+/// What `kubectl get` prints for `object` carrying the applied `status`.
+fn printed<T: serde::Serialize>(kind: &str, object: &T, status: &Value) -> Vec<(String, String)> {
+    let mut object = json_of(object);
+    object["status"] = status.clone();
+    crate::crdgen::printer::row(kind, &object)
 }
 
 fn json_of<T: serde::Serialize>(object: &T) -> Value {

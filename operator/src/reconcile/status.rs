@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
 use liveops_domain::crd::{
-    ConditionStatus, Event, EventStatus, Reward, RewardStatus, SpecProblem, set_condition,
+    Event, EventPhase, EventStatus, Health, Reward, RewardStatus, SpecProblem, set_health,
 };
 use uuid::Uuid;
 
-use super::{EventOutcome, RewardOutcome, generation_of, joined, ready};
+use super::{EventOutcome, RewardOutcome, generation_of, joined};
 use crate::{
     projection::{self, RewardProjection},
     schedule::Schedule,
@@ -27,27 +27,27 @@ pub(crate) fn event_outcome(
     let generation = generation_of(event.metadata.generation);
     let current = event.status.clone().unwrap_or_default();
     let mut conditions = current.conditions.clone();
-    let condition = if schedule.problems.is_empty() {
-        ready(
-            ConditionStatus::True,
+    if schedule.problems.is_empty() {
+        let message = event_message(&schedule);
+        set_health(
+            &mut conditions,
+            Health::Ready,
             "Synced",
-            format!("phase {}", schedule.phase),
+            &message,
             generation,
             now,
-        )
+        );
     } else {
-        ready(
-            ConditionStatus::False,
+        let message = format!("invalid spec, edit it: {}", joined(&schedule.problems));
+        set_health(
+            &mut conditions,
+            Health::Stalled,
             "InvalidSpec",
-            joined(&schedule.problems),
+            &message,
             generation,
             now,
-        )
-    };
-    set_condition(&mut conditions, condition);
-    // `set_condition` grows the vector to four slots for one condition;
-    // at 40,000 objects the spare slots are over 10 MB.
-    conditions.shrink_to_fit();
+        );
+    }
     let status = EventStatus {
         phase: Some(schedule.phase),
         observed_generation: Some(generation),
@@ -66,6 +66,25 @@ pub(crate) fn event_outcome(
     }
 }
 
+/// The Ready message of a valid Event: its phase and what comes next. No
+/// clock-relative words ("in 3h"), so an unchanged object keeps an
+/// identical status.
+fn event_message(schedule: &Schedule) -> String {
+    let next = schedule
+        .next_transition_at
+        .map(|next| next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    match (schedule.phase, next) {
+        (EventPhase::Scheduled, Some(next)) => format!("Scheduled: claims open at {next}"),
+        (EventPhase::Active, Some(next)) => format!("Active: claims open until {next}"),
+        (EventPhase::Suspended, Some(next)) => {
+            format!("Suspended (spec.suspend): claims paused; the event ends at {next}")
+        }
+        (EventPhase::Suspended, None) => "Suspended (spec.suspend): claims paused".to_owned(),
+        (EventPhase::Ended, _) => "Ended: claims closed".to_owned(),
+        (phase, _) => phase.to_string(),
+    }
+}
+
 /// The outcome of a Reward whose projection found `projected` (`None`
 /// when its spec has `problems` and nothing was written).
 pub(crate) fn reward_outcome(
@@ -80,65 +99,73 @@ pub(crate) fn reward_outcome(
     let current = reward.status.clone().unwrap_or_default();
     let mut conditions = current.conditions.clone();
     let written = matches!(projected, Some(RewardProjection::Projected { .. }));
+    let event = &reward.spec.event_ref.name;
     let (claimed, remaining, problems) = match projected {
         Some(RewardProjection::Projected { claimed, quantity }) => {
-            let message = format!("projected under Event {}", reward.spec.event_ref.name);
-            set_condition(
+            let message = format!("projected under Event {event}");
+            set_health(
                 &mut conditions,
-                ready(ConditionStatus::True, "Synced", message, generation, now),
+                Health::Ready,
+                "Synced",
+                &message,
+                generation,
+                now,
             );
             (Some(claimed), remaining_of(claimed, quantity), problems)
         }
         Some(RewardProjection::EventNotFound) => {
+            // Not Stalled: applying the Event (often later in the same
+            // GitOps sync) resolves it without editing this Reward.
             let problem = SpecProblem {
                 field: "spec.eventRef.name".to_owned(),
-                message: format!("Event {namespace}/{} does not exist", reward.spec.event_ref.name),
+                message: format!("Event {namespace}/{event} does not exist"),
             };
-            let condition = ready(
-                ConditionStatus::False,
+            let message = format!("{problem}; waiting for it to be created");
+            set_health(
+                &mut conditions,
+                Health::Reconciling,
                 "EventNotFound",
-                problem.to_string(),
+                &message,
                 generation,
                 now,
             );
-            set_condition(&mut conditions, condition);
             (current.claimed, current.remaining, vec![problem])
         }
-        Some(RewardProjection::EventRefChanged { event }) => {
+        Some(RewardProjection::EventRefChanged { event: owner }) => {
             // Re-created under the same name with another eventRef: the
             // ledger stays with its event (DESIGN.md, "Claims: integrity on
             // every path"), as the CEL rule keeps an edit from moving it.
             let problem = SpecProblem {
                 field: "spec.eventRef.name".to_owned(),
                 message: format!(
-                    "Reward {namespace}/{name} belongs to Event {event} (its claims and stock stay there), \
-                     so eventRef cannot become {}: give a reward for another event a new name",
-                    reward.spec.event_ref.name
+                    "Reward {namespace}/{name} belongs to Event {owner} (its claims and stock stay there), \
+                     so eventRef cannot become {event}: give a reward for another event a new name"
                 ),
             };
-            let condition = ready(
-                ConditionStatus::False,
+            let message = problem.to_string();
+            set_health(
+                &mut conditions,
+                Health::Stalled,
                 "EventRefChanged",
-                problem.to_string(),
+                &message,
                 generation,
                 now,
             );
-            set_condition(&mut conditions, condition);
             (current.claimed, current.remaining, vec![problem])
         }
         None => {
-            let condition = ready(
-                ConditionStatus::False,
+            let message = format!("invalid spec, edit it: {}", joined(&problems));
+            set_health(
+                &mut conditions,
+                Health::Stalled,
                 "InvalidSpec",
-                joined(&problems),
+                &message,
                 generation,
                 now,
             );
-            set_condition(&mut conditions, condition);
             (current.claimed, current.remaining, problems)
         }
     };
-    conditions.shrink_to_fit();
     let status = RewardStatus {
         claimed,
         remaining,

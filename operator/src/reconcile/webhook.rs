@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use liveops_domain::crd::{
-    ConditionStatus, SpecProblem, WebhookEndpoint, WebhookEndpointStatus, set_condition,
+    Health, SpecProblem, WebhookEndpoint, WebhookEndpointStatus, set_health,
     validation::webhook_endpoint_spec_problems,
 };
 use sqlx::PgPool;
 
-use super::{generation_of, joined, ready, webhook_secret::SigningSecret};
+use super::{generation_of, joined, webhook_secret::SigningSecret};
 use crate::{
     error::Result,
     projection::{self, WebhookHealth, WebhookRow},
@@ -98,43 +98,40 @@ pub fn webhook_outcome(
         .map(|status| status.conditions.clone())
         .unwrap_or_default();
     let written = matches!(projected, WebhookProjection::Projected(_));
-    let (condition, health) = match projected {
+    // kstatus: a 410 or an unusable key needs someone to act (Stalled); a
+    // Secret not there yet may arrive in the same sync (Reconciling); a
+    // suspended endpoint is as its spec asks (Ready, like a suspended Event).
+    let (kind, reason, message, health) = match projected {
         WebhookProjection::Projected(health) => {
-            let condition = match &health.disabled_reason {
-                Some(reason) => ready(
-                    ConditionStatus::False,
+            let (kind, reason, message) = match &health.disabled_reason {
+                Some(why) => (
+                    Health::Stalled,
                     DISABLED,
-                    format!("deliveries stopped: {reason}; edit the WebhookEndpoint to try again"),
-                    generation,
-                    now,
+                    format!("deliveries stopped: {why}; edit the WebhookEndpoint to try again"),
                 ),
-                None if endpoint.spec.suspend => ready(
-                    ConditionStatus::False,
+                None if endpoint.spec.suspend => (
+                    Health::Ready,
                     "Suspended",
                     "spec.suspend is set: nothing is delivered".to_owned(),
-                    generation,
-                    now,
                 ),
-                None => ready(
-                    ConditionStatus::True,
-                    "Synced",
-                    "deliveries enabled".to_owned(),
-                    generation,
-                    now,
-                ),
+                None => (Health::Ready, "Synced", "deliveries enabled".to_owned()),
             };
-            (condition, Some(health))
+            (kind, reason, message, Some(health))
         }
         WebhookProjection::Stopped {
             health,
             reason,
             message,
-        } => (
-            ready(ConditionStatus::False, reason, message, generation, now),
-            health,
-        ),
+        } => {
+            let kind = if reason == "SecretNotFound" {
+                Health::Reconciling
+            } else {
+                Health::Stalled
+            };
+            (kind, reason, message, health)
+        }
     };
-    set_condition(&mut conditions, condition);
+    set_health(&mut conditions, kind, reason, &message, generation, now);
     let health = health.unwrap_or_default();
     let status = WebhookEndpointStatus {
         observed_generation: Some(generation),

@@ -27,6 +27,8 @@ mod documents;
 #[cfg(test)]
 mod identity_tests;
 #[cfg(test)]
+mod kstatus_tests;
+#[cfg(test)]
 mod metrics_tests;
 mod state;
 mod status_store;

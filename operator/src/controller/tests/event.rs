@@ -78,6 +78,20 @@ async fn a_scheduled_event_gets_its_status_applied_and_requeues_at_its_start() {
         (&json!("Ready"), &json!("True"), &json!("Synced"))
     );
     assert_eq!(ready["observedGeneration"], 3);
+    assert_eq!(kstatus(status, 3), expected(&[("Ready", "True", "Synced")]));
+    let row = printed("Event", &event, status);
+    let starts = event
+        .spec
+        .starts_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(cell(&row, "Phase"), "Scheduled");
+    assert_eq!(cell(&row, "Ready"), "True");
+    assert_eq!(
+        cell(&row, "Status"),
+        format!("Scheduled: claims open at {starts}")
+    );
+    assert_eq!(cell(&row, "Starts"), starts, "a future instant prints as itself");
+    assert_eq!(cell(&row, "Claims"), "0");
 
     let recorded = &sent[1].body;
     assert_eq!(recorded["reason"], "Scheduled");
@@ -191,8 +205,19 @@ async fn an_invalid_event_is_reported_with_warnings() {
 
     let status = &sent[0].body["status"];
     assert_eq!(status["phase"], "Invalid");
-    assert_eq!(status["conditions"][0]["status"], "False");
-    assert_eq!(status["conditions"][0]["reason"], "InvalidSpec");
+    assert_eq!(
+        kstatus(status, 3),
+        expected(&[
+            ("Ready", "False", "InvalidSpec"),
+            ("Stalled", "True", "InvalidSpec")
+        ])
+    );
+    let row = printed("Event", &event, status);
+    assert_eq!((cell(&row, "Phase"), cell(&row, "Ready")), ("Invalid", "False"));
+    assert_eq!(
+        cell(&row, "Status"),
+        "invalid spec, edit it: spec.endsAt: endsAt must be after startsAt"
+    );
     assert_eq!(
         (&sent[1].body["reason"], &sent[1].body["type"]),
         (&json!("Invalid"), &json!("Warning"))

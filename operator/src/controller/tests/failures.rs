@@ -156,8 +156,19 @@ async fn an_unreachable_database_shows_database_unavailable_and_is_retried() {
 
     let status = &sent[0].body["status"];
     assert_eq!(status["phase"], "Scheduled", "the last known phase stays");
-    assert_eq!(status["conditions"][0]["status"], "False");
-    assert_eq!(status["conditions"][0]["reason"], "DatabaseUnavailable");
+    assert_eq!(
+        kstatus(status, 3),
+        expected(&[
+            ("Ready", "False", "DatabaseUnavailable"),
+            ("Reconciling", "True", "DatabaseUnavailable")
+        ])
+    );
+    let row = printed("Event", event.as_ref(), status);
+    assert_eq!((cell(&row, "Phase"), cell(&row, "Ready")), ("Scheduled", "False"));
+    assert!(
+        cell(&row, "Status").starts_with("database unavailable, retrying: "),
+        "{row:?}"
+    );
     assert_eq!(failure_reason(&error), "database");
     assert_eq!(
         error_policy(event, &error, ctx.clone()),

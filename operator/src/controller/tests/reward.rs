@@ -25,8 +25,23 @@ async fn a_reward_whose_event_is_missing_reports_event_not_found() {
 
     let status = &sent[0].body["status"];
     assert_eq!(sent[0].body["kind"], "Reward");
-    assert_eq!(status["conditions"][0]["reason"], "EventNotFound");
-    assert_eq!(status["conditions"][0]["status"], "False");
+    assert_eq!(
+        kstatus(status, 2),
+        expected(&[
+            ("Ready", "False", "EventNotFound"),
+            ("Reconciling", "True", "EventNotFound")
+        ]),
+        "the Event may still be applied: waiting, not stalled"
+    );
+    let row = printed("Reward", &reward, status);
+    assert_eq!(
+        (cell(&row, "Event"), cell(&row, "Ready")),
+        ("no-such-event", "False")
+    );
+    assert_eq!(
+        cell(&row, "Status"),
+        "spec.eventRef.name: Event testns/no-such-event does not exist; waiting for it to be created"
+    );
     assert_eq!(status["observedGeneration"], 2);
     assert_eq!(
         (&sent[1].body["reason"], &sent[1].body["type"]),
@@ -59,7 +74,9 @@ async fn a_reward_of_a_live_event_shows_claimed_and_remaining() {
         },
     ]));
 
-    reconcile_reward(Arc::new(reward), ctx).await.expect("reconcile");
+    reconcile_reward(Arc::new(reward.clone()), ctx)
+        .await
+        .expect("reconcile");
     let sent = finished(verifier).await;
 
     let status = &sent[0].body["status"];
@@ -67,7 +84,16 @@ async fn a_reward_of_a_live_event_shows_claimed_and_remaining() {
         (&status["claimed"], &status["remaining"]),
         (&json!(0), &json!(10))
     );
-    assert_eq!(status["conditions"][0]["reason"], "Synced");
+    assert_eq!(kstatus(status, 2), expected(&[("Ready", "True", "Synced")]));
+    let row = printed("Reward", &reward, status);
+    let cells: Vec<&str> = ["Event", "Ready", "Status", "Claimed", "Remaining"]
+        .iter()
+        .map(|name| cell(&row, name))
+        .collect();
+    assert_eq!(
+        cells,
+        ["streak", "True", "projected under Event streak", "0", "10"]
+    );
     assert_eq!(
         (&sent[1].body["reason"], &sent[1].body["type"]),
         (&json!("Synced"), &json!("Normal"))

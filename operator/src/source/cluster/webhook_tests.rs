@@ -170,7 +170,7 @@ async fn the_controller_projects_endpoints_with_their_secret_and_mirrors_deliver
         row.1 && row.3.is_none()
     })
     .await;
-    until_ready(&api, "hook", ("False", "Suspended")).await;
+    until_ready(&api, "hook", ("True", "Suspended")).await;
     assert_eq!(status(&api, "hook")["disabledReason"], Value::Null);
     assert_eq!(status(&api, "hook")["observedGeneration"], 2);
 

@@ -14,17 +14,17 @@ use uuid::Uuid;
 use super::state::ManifestState;
 use crate::metrics::Metrics;
 
-struct Directory(PathBuf);
+pub(super) struct Directory(PathBuf);
 
 impl Directory {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!("liveops-identity-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create the manifests directory");
         Self(dir)
     }
 
     /// Writes then renames, so a rescan never reads half a file.
-    fn write(&self, file: &str, yaml: &str) {
+    pub(super) fn write(&self, file: &str, yaml: &str) {
         let partial = self.0.join(format!(".{}.partial", Uuid::new_v4()));
         std::fs::write(&partial, yaml).expect("write the manifest");
         std::fs::rename(&partial, self.0.join(file)).expect("move the manifest in place");
@@ -79,7 +79,7 @@ async fn gold_ready(db: &PgPool) -> Value {
     status["conditions"][0].clone()
 }
 
-async fn loaded(db: &PgPool, dir: &Directory) -> ManifestState {
+pub(super) async fn loaded(db: &PgPool, dir: &Directory) -> ManifestState {
     let mut state = ManifestState::restore(dir.0.clone(), db.clone(), Metrics::new())
         .await
         .expect("restore");

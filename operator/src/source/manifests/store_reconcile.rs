@@ -3,7 +3,7 @@
 //! with a refused edit shown on the Ready condition.
 
 use chrono::{DateTime, Utc};
-use liveops_domain::crd::{ConditionStatus, Event, Reward, SpecProblem, StatusCondition, set_condition};
+use liveops_domain::crd::{Event, Health, Reward, SpecProblem, StatusCondition, set_health};
 use sqlx::PgPool;
 
 use super::{
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     error::Result,
-    reconcile::{EventOutcome, READY, RewardOutcome, batch, joined, ready},
+    reconcile::{EventOutcome, RewardOutcome, batch, joined},
 };
 
 /// Ready reason of an object whose latest edit broke a transition rule.
@@ -110,8 +110,9 @@ pub async fn store_changed(kind: &str, db: &PgPool, changed: &[(ObjectKey, Strin
 
 /// Shows a refused edit (the loaded spec breaks a transition rule, so the
 /// last accepted spec, which `conditions` describe, stays in force) as
-/// Ready=False, reason [`IMMUTABLE_FIELD_CHANGED`], as an API server would
-/// have rejected the update. The condition is derived from the `previous`
+/// Ready=False and Stalled=True (only reverting the edit helps), reason
+/// [`IMMUTABLE_FIELD_CHANGED`], as an API server would have rejected the
+/// update. The condition is derived from the `previous`
 /// status, not from the reconcile's Ready, so a resync of an unchanged
 /// refusal yields an identical status (no `lastTransitionTime` churn).
 fn show_refusal(
@@ -130,20 +131,15 @@ fn show_refusal(
         joined(refused)
     );
     let mut shown = previous.unwrap_or_default().to_vec();
-    let condition = ready(
-        ConditionStatus::False,
+    let generation = generation.unwrap_or(1);
+    set_health(
+        &mut shown,
+        Health::Stalled,
         IMMUTABLE_FIELD_CHANGED,
-        message,
-        generation.unwrap_or(1),
+        &message,
+        generation,
         now,
     );
-    set_condition(&mut shown, condition);
-    let Some(refusal) = shown.into_iter().find(|condition| condition.type_ == READY) else {
-        return;
-    };
-    match conditions.iter_mut().find(|condition| condition.type_ == READY) {
-        Some(existing) => *existing = refusal,
-        None => conditions.push(refusal),
-    }
+    *conditions = shown;
     problems.extend(refused.iter().cloned());
 }

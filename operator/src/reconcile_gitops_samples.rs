@@ -1,0 +1,115 @@
+//! The objects `docs/gitops/testdata/objects.json` holds: Events and
+//! Rewards with the statuses this reconcile computes (valid, suspended,
+//! ended, invalid, database down, waiting for an Event, a stale
+//! generation), so the Argo CD Lua check and the Flux CEL expressions in
+//! `docs/gitops/` are tested against what the operator really writes
+//! (`tests/chart/test_gitops_health.py`). The test fails when the committed
+//! file differs; `UPDATE_GITOPS_SAMPLES=1` rewrites it.
+
+use chrono::{DateTime, Utc};
+use liveops_domain::crd::{Event, Reward, SpecProblem};
+use serde_json::{Value, json};
+
+use super::{event_outcome, reward_outcome};
+use crate::{
+    controller::status::database_unavailable, error::Error, projection::RewardProjection,
+    schedule::schedule_at,
+};
+
+const COMMITTED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../docs/gitops/testdata/objects.json"
+);
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2030-01-10T12:00:00Z")
+        .expect("valid instant")
+        .with_timezone(&Utc)
+}
+
+fn event(name: &str, spec: Value) -> Event {
+    let mut full =
+        json!({"displayName": name, "startsAt": "2030-01-05T00:00:00Z", "endsAt": "2030-01-20T00:00:00Z"});
+    if let (Some(full), Value::Object(spec)) = (full.as_object_mut(), spec) {
+        full.extend(spec);
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "liveops.dev/v1alpha1", "kind": "Event",
+        "metadata": {"name": name, "namespace": "games", "generation": 2},
+        "spec": full,
+    }))
+    .expect("a valid Event")
+}
+
+fn reward(name: &str, quantity: i32) -> Reward {
+    serde_json::from_value(json!({
+        "apiVersion": "liveops.dev/v1alpha1", "kind": "Reward",
+        "metadata": {"name": name, "namespace": "games", "generation": 1},
+        "spec": {"eventRef": {"name": "spring"}, "displayName": name, "quantity": quantity},
+    }))
+    .expect("a valid Reward")
+}
+
+/// `event` with the status the reconcile computes for it at `now()`.
+fn reconciled_event(mut event: Event) -> Event {
+    let schedule = schedule_at(&event.spec, now());
+    event.status = Some(event_outcome(&event, schedule, Some(7), None, now()).status);
+    event
+}
+
+fn reconciled_reward(
+    mut reward: Reward,
+    projected: Option<RewardProjection>,
+    problems: Vec<SpecProblem>,
+) -> Reward {
+    reward.status = Some(reward_outcome(&reward, projected, problems, now()).status);
+    reward
+}
+
+fn samples() -> Value {
+    let active = reconciled_event(event("spring", json!({})));
+    let mut database_down = active.clone();
+    if let Some(status) = database_down.status.as_mut() {
+        let error = Error::Database(sqlx::Error::PoolTimedOut);
+        status.conditions = database_unavailable(&status.conditions, &error, Some(2), now());
+    }
+    let mut edited = active.clone();
+    edited.metadata.generation = Some(3);
+    let projected = RewardProjection::Projected {
+        claimed: 3,
+        quantity: Some(10),
+    };
+    let invalid_reward = reward("broken-gems", -1);
+    let problems = liveops_domain::crd::validation::reward_spec_problems(&invalid_reward.spec);
+    let moved = RewardProjection::EventRefChanged {
+        event: "winter".to_owned(),
+    };
+    let mut fresh = event("fresh", json!({}));
+    fresh.status = None;
+    json!({
+        "event-active": active,
+        "event-suspended": reconciled_event(event("paused", json!({"suspend": true}))),
+        "event-ended": reconciled_event(event("over", json!({"endsAt": "2030-01-06T00:00:00Z"}))),
+        "event-invalid": reconciled_event(event("broken", json!({"timeZone": "Mars/Olympus"}))),
+        "event-database-down": database_down,
+        "event-edit-not-yet-seen": edited,
+        "event-no-status": fresh,
+        "reward-ready": reconciled_reward(reward("gems", 10), Some(projected), Vec::new()),
+        "reward-waiting-for-event": reconciled_reward(reward("early", 5), Some(RewardProjection::EventNotFound), Vec::new()),
+        "reward-invalid": reconciled_reward(invalid_reward, None, problems),
+        "reward-event-ref-changed": reconciled_reward(reward("moved", 5), Some(moved), Vec::new()),
+    })
+}
+
+#[test]
+fn committed_gitops_samples_match_the_reconcile() {
+    let generated = serde_json::to_string_pretty(&samples()).expect("serialise") + "\n";
+    if std::env::var_os("UPDATE_GITOPS_SAMPLES").is_some() {
+        std::fs::write(COMMITTED, &generated).expect("write the samples");
+    }
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/gitops/testdata/objects.json is stale: UPDATE_GITOPS_SAMPLES=1 cargo test -p operator --lib gitops_samples"
+    );
+}
