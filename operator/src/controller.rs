@@ -129,17 +129,6 @@ pub fn backoff(attempts: u32) -> Duration {
     BACKOFF_BASE.saturating_mul(factor).min(BACKOFF_MAX)
 }
 
-/// `base` plus a share of `base` fixed per object (0 to 100 %), so the
-/// safety-net resyncs of 30,000 objects are spread over time instead of
-/// all falling due together.
-pub fn spread(base: Duration, key: &str) -> Duration {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    let per_mille = u32::try_from(hasher.finish() % 1000).unwrap_or(0);
-    base + base * per_mille / 1000
-}
-
 /// `Kind/namespace/name`: the key of per-object state.
 fn object_key<K: Resource<DynamicType = ()>>(object: &K) -> String {
     format!(

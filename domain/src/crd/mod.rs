@@ -9,6 +9,7 @@
 //! [`transition`].
 
 pub mod event;
+pub mod payload;
 pub mod phase;
 pub mod reward;
 pub mod status_condition;
@@ -19,6 +20,7 @@ pub mod validation;
 mod cel_tests;
 
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
+pub use payload::Payload;
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
 pub use status_condition::{ConditionStatus, StatusCondition, set_condition};

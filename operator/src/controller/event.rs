@@ -20,7 +20,6 @@ use super::{
 use crate::{
     error::{Error, Result},
     reconcile::{self, EventOutcome, refresh::refresh_event},
-    schedule::schedule_at,
 };
 
 /// Reconciles one Event: projects it into Postgres, writes its status and
@@ -42,19 +41,19 @@ pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Act
 }
 
 /// The shared reconcile, or only a counters read when this process already
-/// projected this generation in this phase (see `memo`).
+/// projected this generation (see `memo`: its row's phase moves with the
+/// phase timer, so the reconciles after a boundary only write statuses).
 async fn project(event: &Event, ctx: &Context, now: DateTime<Utc>) -> Result<EventOutcome> {
     let key = object_key(event);
     let generation = event.metadata.generation.unwrap_or(1);
-    let phase = Some(schedule_at(&event.spec, now).phase.as_str());
-    if ctx.memo.is_current(&key, generation, phase)
+    if ctx.memo.is_current(&key, generation)
         && let Some(outcome) = refresh_event(&ctx.db, event, now).await?
     {
         return Ok(outcome);
     }
     let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
     if outcome.projected {
-        ctx.memo.projected(key, generation, phase);
+        ctx.memo.projected(key, generation);
     } else {
         ctx.memo.forget(&key);
     }

@@ -11,7 +11,11 @@ use super::FakeApi;
 impl FakeApi {
     /// Answers every request arriving on `listener` until `shutdown`. Not a
     /// graceful shutdown: watch responses never end by themselves.
-    pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
         let fake = self.clone();
         let router = Router::new().fallback(move |request: Request<Body>| {
             let fake = fake.clone();

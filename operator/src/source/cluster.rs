@@ -6,8 +6,9 @@
 //! `eventRef` dangled is reconciled as soon as its Event appears (found
 //! through [`reward_index`], not by scanning every Reward). Both also wake
 //! on claims (see [`claims`]), so `claimed`, `remaining` and `claimsTotal`
-//! follow within seconds. What the controllers store and what triggers
-//! them is trimmed for size in [`watch`].
+//! follow within seconds; a slow safety net ([`resync`]) wakes every
+//! Reward once per ten minutes. What the controllers store and what
+//! triggers them is trimmed for size in [`watch`].
 
 use std::{sync::Arc, time::Duration};
 
@@ -128,8 +129,10 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
             noted.note_reward(reward);
         }
     });
+    let safety_net = resync::safety_resync(reward_store.clone());
     let reward_controller = Controller::for_stream(reward_watch, reward_store)
         .with_config(controller_config())
+        .reconcile_on(safety_net)
         .watches(events, watcher::Config::default(), move |event: Event| {
             index.rewards_to_wake(&event)
         })
@@ -161,6 +164,7 @@ mod claims;
 mod controllers_tests;
 #[cfg(test)]
 mod recreate_tests;
+mod resync;
 mod reward_index;
 #[cfg(test)]
 mod scale_tests;
