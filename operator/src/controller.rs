@@ -31,7 +31,7 @@ use kube::{
 };
 use sqlx::PgPool;
 
-pub use event::reconcile_event;
+pub use event::{BOUNDARY_GRACE, reconcile_event};
 pub use memo::ProjectionMemo;
 pub use recorder::EventRecorder;
 pub use reward::reconcile_reward;
