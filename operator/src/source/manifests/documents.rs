@@ -10,6 +10,7 @@ use std::{
     collections::{BTreeMap, hash_map::DefaultHasher},
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -30,7 +31,8 @@ pub enum Manifest {
 /// Where a document sits: file and 1-based document number within it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
-    pub file: PathBuf,
+    /// Shared by the documents of one file (one path per file, not per object).
+    pub file: Arc<Path>,
     pub document: usize,
     /// 1-based line where the document starts.
     pub line: usize,

@@ -7,7 +7,7 @@ mod runs;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
-    path::PathBuf,
+    path::{Path, PathBuf},
 };
 
 use liveops_domain::crd::{Event, Reward, SpecProblem};
@@ -135,7 +135,9 @@ impl ManifestState {
         // came from elsewhere (a duplicate taking over): parse that file again.
         let reread: BTreeSet<PathBuf> = owners
             .iter()
-            .filter(|(key, path)| !fresh.contains_key(**path) && self.origin_file(key) != Some(*path))
+            .filter(|(key, path)| {
+                !fresh.contains_key(**path) && self.origin_file(key) != Some(path.as_path())
+            })
             .map(|(_, path)| (*path).clone())
             .collect();
         for path in reread {
@@ -207,10 +209,10 @@ impl ManifestState {
     }
 
     /// The file the tracked copy of `key` was loaded from.
-    fn origin_file(&self, key: &ObjectKey) -> Option<&PathBuf> {
+    fn origin_file(&self, key: &ObjectKey) -> Option<&Path> {
         match key.0 {
-            Kind::Event => self.events.get(key).map(|tracked| &tracked.origin.file),
-            Kind::Reward => self.rewards.get(key).map(|tracked| &tracked.origin.file),
+            Kind::Event => self.events.get(key).map(|tracked| &*tracked.origin.file),
+            Kind::Reward => self.rewards.get(key).map(|tracked| &*tracked.origin.file),
         }
     }
 

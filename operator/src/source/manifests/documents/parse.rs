@@ -1,7 +1,7 @@
 //! Parsing one file: split into documents, each typed into an Event or a
 //! Reward with the server-set fields cleared, or reported as a problem.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use liveops_domain::crd::{Event, GROUP, Reward, VERSION};
 use serde_json::Value;
@@ -37,9 +37,10 @@ fn split_documents(text: &str) -> Vec<(usize, String)> {
 /// Parses every document of one file.
 pub fn parse_file(path: &Path, text: &str) -> FileContents {
     let mut contents = FileContents::default();
+    let file: Arc<Path> = Arc::from(path);
     for (index, (line, document)) in split_documents(text).into_iter().enumerate() {
         let origin = Origin {
-            file: path.to_path_buf(),
+            file: file.clone(),
             document: index + 1,
             line,
         };
