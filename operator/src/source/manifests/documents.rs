@@ -189,7 +189,7 @@ const WAVE_FILES: usize = 16;
 /// memory, bench/operator/README.md). Copied here, the workers' arenas
 /// empty out and are reused wave after wave.
 fn rehome(manifests: Vec<(Origin, Manifest)>) -> Vec<(Origin, Manifest)> {
-    let copies = manifests.iter().cloned().collect();
+    let copies = manifests.to_vec();
     drop(manifests);
     copies
 }
