@@ -180,7 +180,7 @@ mod parse;
 pub use self::parse::parse_file;
 
 /// Files read and parsed per wave: a few hundred documents per core.
-const WAVE_FILES: usize = 16;
+const WAVE_FILES: usize = 8;
 
 /// The objects parsed on the worker threads, copied on this thread and the
 /// originals dropped. The allocator gives each parsing thread an arena of
