@@ -32,7 +32,7 @@ use kube::{
 };
 use sqlx::PgPool;
 
-pub use event::reconcile_event;
+pub use event::{BOUNDARY_GRACE, reconcile_event};
 pub use memo::ProjectionMemo;
 pub use recorder::EventRecorder;
 pub use reward::reconcile_reward;
@@ -131,9 +131,8 @@ pub fn backoff(attempts: u32) -> Duration {
     BACKOFF_BASE.saturating_mul(factor).min(BACKOFF_MAX)
 }
 
-/// `base` plus a share of `base` fixed per object (0 to 100 %), so the
-/// safety-net resyncs of 30,000 objects are spread over time instead of
-/// all falling due together.
+/// `base` plus up to as much again, fixed per object: periodic resyncs of
+/// many objects spread out instead of firing together.
 pub fn spread(base: Duration, key: &str) -> Duration {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();

@@ -27,6 +27,7 @@ const CORE_PATH: &str = "/api/v1/namespaces/";
 
 mod lease;
 mod list;
+mod serve;
 
 type ResponseBody = BoxBody<Bytes, Infallible>;
 
@@ -129,7 +130,7 @@ impl FakeApi {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn answer(&self, request: Request<Body>) -> Response<ResponseBody> {
+    async fn answer<B: http_body::Body>(&self, request: Request<B>) -> Response<ResponseBody> {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or_default().to_owned();

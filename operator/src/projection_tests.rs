@@ -35,7 +35,7 @@ pub(super) fn reward_spec(quantity: Option<i32>) -> RewardSpec {
         description: String::new(),
         quantity,
         per_user_limit: 1,
-        payload: Some(serde_json::json!({"itemCode": "GOLD"})),
+        payload: Some(serde_json::json!({"itemCode": "GOLD"}).into()),
     }
 }
 

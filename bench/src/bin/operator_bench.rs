@@ -12,8 +12,15 @@
 //! postgres://postgres@127.0.0.1:5432/postgres); see bench/operator/README.md:
 //! `cargo run --release -p liveops-bench --bin operator_bench -- --mode manifests`
 
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use liveops_bench::operator::{catalogue::Catalogue, cluster_run, manifests_run};
+use liveops_bench::operator::{
+    catalogue::Catalogue,
+    child::{self, Role},
+    cluster_run, manifests_run,
+};
 
 /// Which source to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -38,6 +45,25 @@ struct Options {
     /// Seconds from launch to the shared `startsAt`: loading must finish first.
     #[arg(long, default_value_t = 40)]
     lead: i64,
+    /// Internal: run as the operator process the bench measures.
+    #[arg(long, value_enum, hide = true)]
+    child: Option<ChildMode>,
+    /// Internal (`--child manifests`): the manifests directory.
+    #[arg(long, hide = true)]
+    dir: Option<PathBuf>,
+    /// Internal (`--child cluster`): the fake API server's URL.
+    #[arg(long, hide = true)]
+    api: Option<String>,
+    /// Internal (`--child`): the database to project into.
+    #[arg(long, hide = true)]
+    database_url: Option<String>,
+}
+
+/// What a `--child` process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ChildMode {
+    Manifests,
+    Cluster,
 }
 
 impl Options {
@@ -53,6 +79,17 @@ impl Options {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
+    if let Some(mode) = options.child {
+        let role = match mode {
+            ChildMode::Manifests => Role::Manifests {
+                dir: options.dir.context("--dir")?,
+            },
+            ChildMode::Cluster => Role::Cluster {
+                api: options.api.context("--api")?,
+            },
+        };
+        return child::run(role, &options.database_url.context("--database-url")?).await;
+    }
     let work = std::env::temp_dir().join(format!("liveops-operator-bench-{}", std::process::id()));
     let result = async {
         if options.mode != Mode::Cluster {

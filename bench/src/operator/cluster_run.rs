@@ -1,25 +1,31 @@
 //! The catalogue through the cluster controllers
 //! (`operator::source::cluster::run_controllers`) against the project's
 //! in-memory API server (`operator::fake_api`), over a fresh database. The
-//! fake server lives in the same process: its objects are in the RSS
-//! before the controllers start, so the operator's share is the growth.
+//! fake server runs in this process, serving HTTP on a local port; the
+//! controllers run in a process of their own (see `child`), so its memory
+//! is theirs alone, and they pay HTTP and JSON per request as against a
+//! real API server.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use anyhow::ensure;
 use chrono::Utc;
 use liveops_testkit::TestDb;
-use operator::{controller::Context, fake_api::FakeApi, metrics::Metrics, shutdown};
-use tokio::time::Instant;
+use operator::fake_api::FakeApi;
+use tokio::{net::TcpListener, sync::oneshot, time::Instant};
 
 use super::{
     baseline,
-    catalogue::{Catalogue, NAMESPACE},
-    measure::{claim_every, last_flip_lag_ms, peak_rss_mib, reset_peak, rss_mib, wait_count, wait_for},
+    catalogue::Catalogue,
+    measure::{claim_every, last_flip_lag_ms, wait_count},
+    process::OperatorProcess,
     report::Report,
 };
 
 const WITHIN: Duration = Duration::from_secs(900);
+/// How often the fake server's objects are counted: each count scans all
+/// 40,000 under the lock the server answers with, so not every 10 ms.
+const POLL: Duration = Duration::from_millis(50);
 
 fn fake_api_with(catalogue: &Catalogue) -> FakeApi {
     let api = FakeApi::default();
@@ -39,10 +45,12 @@ async fn wait_objects(
     wanted: usize,
     check: fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Duration> {
-    wait_for(plural, WITHIN, || async move {
-        Ok(api.count_where(plural, check) >= wanted)
-    })
-    .await
+    let began = Instant::now();
+    while api.count_where(plural, check) < wanted {
+        ensure!(began.elapsed() < WITHIN, "timed out waiting for {plural}");
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(began.elapsed())
 }
 
 /// Runs the cluster controllers over `catalogue` served by the fake API.
@@ -53,26 +61,32 @@ pub async fn measure(catalogue: &Catalogue) -> anyhow::Result<Report> {
     drop(baseline_db);
 
     let api = fake_api_with(catalogue);
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_server, server_stopped) = oneshot::channel::<()>();
+    let served = api.clone();
+    let server = tokio::spawn(async move {
+        served
+            .serve(listener, async move {
+                let _ = server_stopped.await;
+            })
+            .await
+    });
     let db = TestDb::new().await;
     let (events, rewards) = (
         i64::try_from(catalogue.events)?,
         i64::try_from(catalogue.reward_count())?,
     );
-    reset_peak();
-    let rss_before_mib = rss_mib();
+    let args = [
+        "--child".to_owned(),
+        "cluster".to_owned(),
+        "--api".to_owned(),
+        url,
+        "--database-url".to_owned(),
+        db.url.clone(),
+    ];
+    let operator = OperatorProcess::start(&args).await?;
     let began = Instant::now();
-    let ctx = Arc::new(Context::new(
-        api.client(NAMESPACE),
-        db.pool.clone(),
-        Metrics::new(),
-        "bench".to_owned(),
-    ));
-    let (trigger, stop) = shutdown::channel();
-    let task = tokio::spawn(operator::source::cluster::run_controllers(
-        ctx,
-        Some(NAMESPACE.to_owned()),
-        stop,
-    ));
     wait_count(&db.pool, "select count(*) from events", events, WITHIN).await?;
     wait_count(&db.pool, "select count(*) from rewards", rewards, WITHIN).await?;
     let rows = began.elapsed();
@@ -109,9 +123,11 @@ pub async fn measure(catalogue: &Catalogue) -> anyhow::Result<Report> {
     let wanted = usize::try_from(claimed_rewards)?;
     wait_objects(&api, "rewards", wanted, |r| r["status"]["claimed"] == 1).await?;
     let claims_lag = claimed_at.elapsed();
-    let peak_rss_mib = peak_rss_mib();
-    trigger.fire();
-    task.await?;
+    let peak_rss_mib = operator.peak_rss_mib();
+    let rss_before_mib = operator.rss_before_mib;
+    operator.stop().await?;
+    let _ = stop_server.send(());
+    server.await??;
     Ok(Report {
         mode: "cluster (fake API server)",
         events: catalogue.events,

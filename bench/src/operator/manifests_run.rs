@@ -1,17 +1,19 @@
 //! The catalogue through `operator::source::manifests::run` (what
-//! `operator --manifests DIR` runs), in-process, over a fresh database.
+//! `operator --manifests DIR` runs), in a process of its own, over a fresh
+//! database.
 
 use std::{path::Path, time::Duration};
 
-use anyhow::{Context as _, ensure};
+use anyhow::ensure;
 use chrono::Utc;
 use liveops_testkit::TestDb;
-use tokio::{sync::oneshot, time::Instant};
+use tokio::time::Instant;
 
 use super::{
     baseline,
     catalogue::Catalogue,
-    measure::{claim_every, count, last_flip_lag_ms, peak_rss_mib, reset_peak, rss_mib, wait_count},
+    measure::{claim_every, count, last_flip_lag_ms, wait_count},
+    process::OperatorProcess,
     report::Report,
 };
 
@@ -32,17 +34,16 @@ pub async fn measure(catalogue: &Catalogue, per_file: usize, work: &Path) -> any
         i64::try_from(catalogue.events)?,
         i64::try_from(catalogue.reward_count())?,
     );
-    reset_peak();
-    let rss_before_mib = rss_mib();
+    let args = [
+        "--child".to_owned(),
+        "manifests".to_owned(),
+        "--dir".to_owned(),
+        dir.display().to_string(),
+        "--database-url".to_owned(),
+        db.url.clone(),
+    ];
+    let operator = OperatorProcess::start(&args).await?;
     let began = Instant::now();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(operator::source::manifests::run(
-        dir,
-        db.pool.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
     wait_count(&db.pool, "select count(*) from events", events, WITHIN).await?;
     wait_count(&db.pool, "select count(*) from rewards", rewards, WITHIN).await?;
     let rows = began.elapsed();
@@ -71,9 +72,9 @@ pub async fn measure(catalogue: &Catalogue, per_file: usize, work: &Path) -> any
     let mirrored = "select count(*) from resource_status where kind = 'Reward' and status->>'claimed' = '1'";
     wait_count(&db.pool, mirrored, claimed_rewards, WITHIN).await?;
     let claims_lag = claimed_at.elapsed();
-    let peak_rss_mib = peak_rss_mib();
-    let _ = stop.send(());
-    task.await?.context("manifests mode")?;
+    let peak_rss_mib = operator.peak_rss_mib();
+    let rss_before_mib = operator.rss_before_mib;
+    operator.stop().await?;
     ensure!(
         count(&db.pool, active).await? == events,
         "every event stays Active"

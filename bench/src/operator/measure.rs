@@ -1,5 +1,5 @@
-//! What the operator bench observes: counts with deadlines, the process's
-//! memory, lags from the database's own timestamps, and simulated claims.
+//! What the operator bench observes: counts with deadlines, lags from the
+//! database's own timestamps, and simulated claims.
 
 use std::time::Duration;
 
@@ -38,31 +38,6 @@ pub async fn wait_count(
     within: Duration,
 ) -> anyhow::Result<Duration> {
     wait_for(sql, within, || async move { Ok(count(db, sql).await? >= wanted) }).await
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resident memory now, in MiB.
-pub fn rss_mib() -> u64 {
-    status_kib("VmRSS:") / 1024
-}
-
-/// Peak resident memory since the last [`reset_peak`], in MiB.
-pub fn peak_rss_mib() -> u64 {
-    status_kib("VmHWM:") / 1024
-}
-
-/// Resets the peak to the current RSS (Linux `clear_refs` value 5), so each
-/// mode's peak is its own.
-pub fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Milliseconds from `boundary` to the last `updated_at` of the rows now

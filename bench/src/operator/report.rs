@@ -23,7 +23,9 @@ pub struct Report {
     /// Claims committed to every claimed reward's status showing them.
     pub claims_lag: Duration,
     pub claimed_rewards: i64,
+    /// The operator process's resident memory once connected, before it loads anything.
     pub rss_before_mib: u64,
+    /// The operator process's peak resident memory (`VmHWM`).
     pub peak_rss_mib: u64,
 }
 
@@ -57,10 +59,10 @@ impl Report {
             self.claims_lag.as_secs_f64(),
         );
         println!(
-            "  RSS: {} MiB before starting the operator, peak {} MiB (operator's share {} MiB; target < 100)",
+            "  operator process RSS: {} MiB connected, before loading; peak {} MiB (target < 100 MB = {:.0} MiB)",
             self.rss_before_mib,
             self.peak_rss_mib,
-            self.peak_rss_mib.saturating_sub(self.rss_before_mib),
+            100e6 / 1_048_576.0,
         );
     }
 }

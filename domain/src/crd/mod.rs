@@ -10,6 +10,7 @@
 //! [`transition`].
 
 pub mod event;
+pub mod payload;
 pub mod phase;
 pub mod reward;
 pub mod status_condition;
@@ -25,6 +26,7 @@ mod cel_tests;
 mod webhook_cel_tests;
 
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
+pub use payload::Payload;
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
 pub use status_condition::{

@@ -4,7 +4,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use super::StatusCondition;
+use super::{Payload, StatusCondition};
 
 /// Desired state of a Reward: which event hands it out, how much stock, and
 /// what the game receives on a claim.
@@ -54,7 +54,7 @@ pub struct RewardSpec {
     /// Free-form object handed to the game on a claim (item code, amount, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "free_form_object")]
-    pub payload: Option<serde_json::Value>,
+    pub payload: Option<Payload>,
 }
 
 /// Largest `quantity`.

@@ -1,6 +1,9 @@
 //! What this process last projected per object, so a reconcile that finds
-//! the same generation (and, for Events, the same phase) skips the upsert
-//! and only reads counters back (`reconcile::refresh`). Entries expire
+//! the same generation skips the upsert and only reads counters back
+//! (`reconcile::refresh`). An Event's phase is not part of it: once this
+//! process projected the row, the row is in the phase timer's queue, and
+//! the timer moves its phase at each boundary (so the reconciles that
+//! follow a boundary only refresh the status). Entries expire
 //! after [`MEMO_TTL`], so every object still gets a full projection now
 //! and then: a safety net against rows changed behind the operator's back.
 
@@ -13,8 +16,8 @@ use std::{
 /// How long a projection is trusted without writing it again.
 pub const MEMO_TTL: Duration = Duration::from_secs(600);
 
-/// The generation and phase (as text, Events only) written last, and when.
-type Entry = (i64, Option<&'static str>, Instant);
+/// The generation written last, and when.
+type Entry = (i64, Instant);
 
 /// Shared memo; clones share it.
 #[derive(Clone, Default)]
@@ -25,16 +28,16 @@ impl ProjectionMemo {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// True when `key` was projected at `generation` (and `phase`) within [`MEMO_TTL`].
-    pub fn is_current(&self, key: &str, generation: i64, phase: Option<&'static str>) -> bool {
+    /// True when `key` was projected at `generation` within [`MEMO_TTL`].
+    pub fn is_current(&self, key: &str, generation: i64) -> bool {
         self.lock()
             .get(key)
-            .is_some_and(|(g, p, at)| *g == generation && *p == phase && at.elapsed() < MEMO_TTL)
+            .is_some_and(|(g, at)| *g == generation && at.elapsed() < MEMO_TTL)
     }
 
-    /// Records that `key` was just projected at `generation` (and `phase`).
-    pub fn projected(&self, key: String, generation: i64, phase: Option<&'static str>) {
-        self.lock().insert(key, (generation, phase, Instant::now()));
+    /// Records that `key` was just projected at `generation`.
+    pub fn projected(&self, key: String, generation: i64) {
+        self.lock().insert(key, (generation, Instant::now()));
     }
 
     /// Forgets `key` (deleted, or its projection failed or was refused).

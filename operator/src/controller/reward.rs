@@ -1,6 +1,6 @@
 //! The Reward controller's reconcile: finalizer, status, Kubernetes Events.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kube::{
@@ -14,7 +14,7 @@ use kube::{
 use liveops_domain::crd::{ConditionStatus, Reward, StatusCondition};
 
 use super::{
-    Context, FINALIZER, object_key, spread,
+    Context, FINALIZER, object_key,
     status::{apply_status, database_unavailable, namespace_of, record},
 };
 use crate::{
@@ -22,12 +22,6 @@ use crate::{
     metrics::reward_ready_label,
     reconcile::{self, RewardOutcome, refresh::refresh_reward},
 };
-
-/// Safety-net resync of a Reward's `claimed`/`remaining`. Claims normally
-/// trigger a reconcile within seconds (see `source::cluster`); this only
-/// covers a missed change, so it is slow and spread per object (10 to 20
-/// minutes, see [`spread`]).
-const REWARD_RESYNC: Duration = Duration::from_secs(600);
 
 /// Reconciles one Reward: projects it into Postgres (unless its Event is
 /// missing), writes `claimed`/`remaining` and the Ready condition; on
@@ -53,14 +47,14 @@ pub async fn reconcile_reward(reward: Arc<Reward>, ctx: Arc<Context>) -> Result<
 async fn project(reward: &Reward, ctx: &Context, now: DateTime<Utc>) -> Result<RewardOutcome> {
     let key = object_key(reward);
     let generation = reward.metadata.generation.unwrap_or(1);
-    if ctx.memo.is_current(&key, generation, None)
+    if ctx.memo.is_current(&key, generation)
         && let Some(outcome) = refresh_reward(&ctx.db, reward, now).await?
     {
         return Ok(outcome);
     }
     let outcome = reconcile::reconcile_reward(&ctx.db, reward, now).await?;
     if outcome.projected {
-        ctx.memo.projected(key, generation, None);
+        ctx.memo.projected(key, generation);
     } else {
         ctx.memo.forget(&key);
     }
@@ -102,7 +96,9 @@ async fn apply(api: &Api<Reward>, reward: &Reward, ctx: &Context) -> Result<Acti
         };
         record(ctx, reward, type_, ready_reason, "Sync", ready.message.clone()).await;
     }
-    Ok(Action::requeue(spread(REWARD_RESYNC, &object_key(reward))))
+    // No requeue: claims wake the Reward within seconds, and the slow
+    // safety net is a stream of its own (`source::cluster::resync`).
+    Ok(Action::await_change())
 }
 
 fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {

@@ -2,7 +2,7 @@
 //! nothing when the Event is missing, or when the reward's ledger belongs to
 //! another Event), soft delete; `claimed` untouched.
 
-use liveops_domain::crd::RewardSpec;
+use liveops_domain::crd::{Payload, RewardSpec};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -111,7 +111,7 @@ async fn write_reward(db: &PgPool, row: RewardRow<'_>, event_id: Uuid) -> Result
         spec.description,
         spec.quantity,
         spec.per_user_limit,
-        spec.payload,
+        spec.payload.as_ref().map(Payload::to_value),
         row.generation,
     )
     .fetch_one(db)

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use liveops_domain::crd::Payload;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -36,7 +37,7 @@ impl Columns {
         self.description.push(spec.description.clone());
         self.quantity.push(spec.quantity);
         self.per_user_limit.push(spec.per_user_limit);
-        self.payload.push(spec.payload.clone());
+        self.payload.push(spec.payload.as_ref().map(Payload::to_value));
         self.generation.push(row.generation);
     }
 }

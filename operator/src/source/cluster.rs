@@ -2,12 +2,14 @@
 //!
 //! Two controllers share one [`Context`], and the phase timer
 //! (`crate::phase_timer`) flips Event rows at their boundaries on a path of
-//! its own. The Reward controller also watches Events, so a Reward whose
+//! its own; the Events it flipped are reconciled next ([`flips`]), which
+//! writes their statuses. The Reward controller also watches Events, so a Reward whose
 //! `eventRef` dangled is reconciled as soon as its Event appears (found
 //! through [`reward_index`], not by scanning every Reward). Both also wake
 //! on claims (see [`claims`]), so `claimed`, `remaining` and `claimsTotal`
-//! follow within seconds. What the controllers store and what triggers
-//! them is trimmed for size in [`watch`].
+//! follow within seconds; a slow safety net ([`resync`]) wakes every
+//! Reward once per ten minutes. What the controllers store and what
+//! triggers them is trimmed for size in [`watch`].
 //!
 //! A third controller projects WebhookEndpoints. It watches Secrets by
 //! metadata only (their data is read with one GET when an endpoint that
@@ -113,15 +115,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "starting controllers"
     );
+    let (flips, flipped) = tokio::sync::mpsc::unbounded_channel();
     let timer = ctx
         .phase_timer
         .clone()
-        .run(ctx.db.clone(), None, shutdown.clone().wait());
+        .run(ctx.db.clone(), Some(flips), shutdown.clone().wait());
 
     let (event_store, event_writer) = reflector::store();
     let event_controller = Controller::for_stream(trimmed_watch(events.clone(), event_writer), event_store)
         .with_config(controller_config())
         .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::event_ref).await)
+        .reconcile_on(flips::flipped_events(flipped))
         .graceful_shutdown_on(shutdown.clone().wait())
         .run(reconcile_event, error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -138,8 +142,10 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
             noted.note_reward(reward);
         }
     });
+    let safety_net = resync::safety_resync(reward_store.clone());
     let reward_controller = Controller::for_stream(reward_watch, reward_store)
         .with_config(controller_config())
+        .reconcile_on(safety_net)
         .watches(events, watcher::Config::default(), move |event: Event| {
             index.rewards_to_wake(&event)
         })
@@ -216,8 +222,10 @@ where
 mod claims;
 #[cfg(test)]
 mod controllers_tests;
+mod flips;
 #[cfg(test)]
 mod recreate_tests;
+mod resync;
 mod reward_index;
 #[cfg(test)]
 mod scale_tests;

@@ -62,8 +62,8 @@ async fn a_scheduled_event_gets_its_status_applied_and_requeues_at_its_start() {
 
     assert_eq!(
         action,
-        Action::requeue(Duration::from_secs(90 * 60)),
-        "exactly at startsAt"
+        Action::requeue(Duration::from_secs(90 * 60) + grace()),
+        "the safety net just after startsAt (the phase timer's flip wakes it first)"
     );
     let apply = &sent[0].body;
     assert_eq!(apply["apiVersion"], "liveops.dev/v1alpha1");
@@ -143,8 +143,8 @@ async fn a_phase_change_is_recorded_as_a_kubernetes_event() {
     assert_eq!(sent[1].body["note"], "phase Scheduled -> Active");
     assert_eq!(
         action,
-        Action::requeue(Duration::from_secs(5 * 3600)),
-        "exactly at endsAt"
+        Action::requeue(Duration::from_secs(5 * 3600) + grace()),
+        "the safety net just after endsAt"
     );
     assert_eq!(
         event_row_phase(&db.pool, row_id_of(&event)).await,
@@ -172,7 +172,7 @@ async fn an_unchanged_status_is_not_written_again() {
         .expect("no API call needed");
     finished(verifier).await;
 
-    assert_eq!(action, Action::requeue(Duration::from_secs(3600)));
+    assert_eq!(action, Action::requeue(Duration::from_secs(3600) + grace()));
 }
 
 #[tokio::test]
@@ -293,4 +293,9 @@ async fn deleting_an_event_soft_deletes_its_row_before_the_finalizer_goes() {
         Some(1),
         "the row is kept (soft delete) for the claims history"
     );
+}
+
+/// The Event requeue's delay after its boundary.
+fn grace() -> Duration {
+    crate::controller::BOUNDARY_GRACE.to_std().expect("positive")
 }

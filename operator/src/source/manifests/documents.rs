@@ -11,6 +11,7 @@ use std::{
     collections::{BTreeMap, hash_map::DefaultHasher},
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -35,7 +36,8 @@ pub enum Manifest {
 /// Where a document sits: file and 1-based document number within it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
-    pub file: PathBuf,
+    /// Shared by the documents of one file (one path per file, not per object).
+    pub file: Arc<Path>,
     pub document: usize,
     /// 1-based line where the document starts.
     pub line: usize,
@@ -101,15 +103,48 @@ impl ManifestDirectory {
     pub fn rescan(&mut self, dir: &Path) -> std::io::Result<(bool, Vec<DocumentProblem>)> {
         let mut seen = Vec::new();
         list_yaml_files(dir, &mut seen)?;
-        let mut edited = Vec::new();
-        for path in &seen {
-            let Ok(meta) = std::fs::metadata(path) else {
-                continue;
-            };
-            let stamp = (meta.modified().ok(), meta.len());
-            if self.files.get(path).is_some_and(|cached| cached.stamp == stamp) {
-                continue;
+        let stale: Vec<(PathBuf, Stamp)> = seen
+            .iter()
+            .filter_map(|path| {
+                let meta = std::fs::metadata(path).ok()?;
+                let stamp = (meta.modified().ok(), meta.len());
+                let cached = self.files.get(path).is_some_and(|cached| cached.stamp == stamp);
+                (!cached).then(|| (path.clone(), stamp))
+            })
+            .collect();
+        let mut changed = false;
+        let mut problems = Vec::new();
+        // In waves: only one wave's texts and parse transients at a time.
+        for wave in stale.chunks(WAVE_FILES) {
+            let edited = self.read_edited(wave);
+            changed |= !edited.is_empty();
+            for ((path, stamp, hash, _), contents) in edited.iter().zip(parse_all(&edited)) {
+                problems.extend(contents.problems);
+                let keys = contents.manifests.iter().map(|(_, m)| manifest_key(m)).collect();
+                let (stamp, hash, held) = (*stamp, *hash, contents.held);
+                self.files.insert(
+                    path.clone(),
+                    FileIndex {
+                        stamp,
+                        hash,
+                        keys,
+                        held,
+                    },
+                );
+                self.fresh.insert(path.clone(), rehome(contents.manifests));
             }
+        }
+        let before = self.files.len();
+        self.files.retain(|path, _| seen.contains(path));
+        self.fresh.retain(|path, _| seen.contains(path));
+        changed |= self.files.len() != before;
+        Ok((changed, problems))
+    }
+
+    /// The texts of the files of `wave` whose content changed.
+    fn read_edited(&mut self, wave: &[(PathBuf, Stamp)]) -> Vec<(PathBuf, Stamp, u64, String)> {
+        let mut edited = Vec::new();
+        for (path, stamp) in wave {
             // The file may vanish between listing and reading: a later rescan sees that.
             let Ok(text) = std::fs::read_to_string(path) else {
                 continue;
@@ -118,33 +153,12 @@ impl ManifestDirectory {
             if let Some(cached) = self.files.get_mut(path)
                 && cached.hash == hash
             {
-                cached.stamp = stamp;
+                cached.stamp = *stamp;
                 continue;
             }
-            edited.push((path.clone(), stamp, hash, text));
+            edited.push((path.clone(), *stamp, hash, text));
         }
-        let mut changed = !edited.is_empty();
-        let mut problems = Vec::new();
-        for ((path, stamp, hash, _), contents) in edited.iter().zip(parse_all(&edited)) {
-            problems.extend(contents.problems);
-            let keys = contents.manifests.iter().map(|(_, m)| manifest_key(m)).collect();
-            let (stamp, hash, held) = (*stamp, *hash, contents.held);
-            self.files.insert(
-                path.clone(),
-                FileIndex {
-                    stamp,
-                    hash,
-                    keys,
-                    held,
-                },
-            );
-            self.fresh.insert(path.clone(), contents.manifests);
-        }
-        let before = self.files.len();
-        self.files.retain(|path, _| seen.contains(path));
-        self.fresh.retain(|path, _| seen.contains(path));
-        changed |= self.files.len() != before;
-        Ok((changed, problems))
+        edited
     }
 
     /// Every file's index, in path order.
@@ -170,8 +184,23 @@ mod parse;
 
 pub use self::parse::{parse_file, split_documents};
 
+/// Files read and parsed per wave: a few hundred documents per core.
+const WAVE_FILES: usize = 8;
+
+/// The objects parsed on the worker threads, copied on this thread and the
+/// originals dropped. The allocator gives each parsing thread an arena of
+/// its own; left there, the 40,000 long-lived objects of a load pin pages
+/// among the parser's freed temporaries (tens of megabytes of resident
+/// memory, bench/operator/README.md). Copied here, the workers' arenas
+/// empty out and are reused wave after wave.
+fn rehome(manifests: Vec<(Origin, Manifest)>) -> Vec<(Origin, Manifest)> {
+    let copies = manifests.to_vec();
+    drop(manifests);
+    copies
+}
+
 /// Parses `files` on every core: at start-up a catalogue of 40,000
-/// documents is parsed at once, and parsing is most of the load's CPU.
+/// documents is parsed, and parsing is most of the load's CPU.
 fn parse_all(files: &[(PathBuf, Stamp, u64, String)]) -> Vec<FileContents> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let parse = |part: &[(PathBuf, Stamp, u64, String)]| -> Vec<FileContents> {

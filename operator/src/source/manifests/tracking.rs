@@ -54,7 +54,7 @@ pub fn track<T>(
     tracked: &mut TrackedMap<T>,
     key: &ObjectKey,
     origin: Origin,
-    loaded: T,
+    loaded: Box<T>,
     stored_status: Option<serde_json::Value>,
 ) -> bool
 where
@@ -95,14 +95,14 @@ where
     *object.status_mut() = stored_status.and_then(|status| serde_json::from_value(status).ok());
     tracked.insert(
         key.clone(),
-        Box::new(Tracked {
+        Tracked {
             object,
             origin,
             failed: false,
             refused: Vec::new(),
             in_force: false,
             mirrored_total: None,
-        }),
+        },
     );
     true
 }

@@ -2,7 +2,7 @@
 //! Reward, a WebhookEndpoint or a `v1` Secret (the signing secrets endpoints
 //! name) with the server-set fields cleared, or reported as a problem.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use k8s_openapi::api::core::v1::Secret;
 use liveops_domain::crd::{Event, GROUP, Reward, VERSION, WebhookEndpoint};
@@ -41,9 +41,10 @@ pub fn split_documents(text: &str) -> Vec<(usize, String)> {
 /// Parses every document of one file.
 pub fn parse_file(path: &Path, text: &str) -> FileContents {
     let mut contents = FileContents::default();
+    let file: Arc<Path> = Arc::from(path);
     for (index, (line, document)) in split_documents(text).into_iter().enumerate() {
         let origin = Origin {
-            file: path.to_path_buf(),
+            file: file.clone(),
             document: index + 1,
             line,
         };

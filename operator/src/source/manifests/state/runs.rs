@@ -184,7 +184,7 @@ fn jobs_of<'a, T: kube::Resource>(
             let tracked = tracked.get(key)?;
             Some(Job {
                 key,
-                object: &tracked.object,
+                object: &*tracked.object,
                 refused: &tracked.refused,
             })
         })
