@@ -1,13 +1,15 @@
 //! In-cluster controllers: finalizers, status via server-side apply, Kubernetes Events.
 //!
-//! One [`Context`] serves every kind. [`reconcile_event`],
-//! [`reconcile_reward`] and [`reconcile_webhook_endpoint`] wrap the source-agnostic core
-//! ([`crate::reconcile`]) in the `liveops.dev/cleanup` finalizer: on apply
-//! they write the desired status (only when it changed) and record
-//! Kubernetes Events; on deletion they soft-delete the rows and let the
-//! finalizer go. [`error_policy`] logs, counts and requeues with backoff.
+//! One [`Context`] serves every kind, and one [`reconcile`] (`flow`) wraps
+//! the source-agnostic core ([`crate::reconcile`]) of every kind in the
+//! `liveops.dev/cleanup` finalizer: on apply it writes the desired status
+//! (only when it changed) and records Kubernetes Events; on deletion it
+//! soft-deletes the rows and lets the finalizer go. Each kind plugs in
+//! through [`ReconciledKind`] (`event`, `reward`, `webhook_endpoint`).
+//! [`error_policy`] logs, counts and requeues with backoff.
 
 mod event;
+mod flow;
 mod memo;
 mod recorder;
 mod reward;
@@ -32,11 +34,10 @@ use kube::{
 };
 use sqlx::PgPool;
 
-pub use event::{BOUNDARY_GRACE, reconcile_event};
+pub use event::BOUNDARY_GRACE;
+pub use flow::{ReconciledKind, reconcile};
 pub use memo::ProjectionMemo;
 pub use recorder::EventRecorder;
-pub use reward::reconcile_reward;
-pub use webhook_endpoint::reconcile_webhook_endpoint;
 
 use crate::{error::Error, metrics::Metrics, phase_timer::PhaseTimer};
 
@@ -91,11 +92,6 @@ impl Context {
             memo: ProjectionMemo::default(),
             failures: Arc::default(),
         }
-    }
-
-    /// The same context with a different clock.
-    pub fn with_clock(self, clock: Clock) -> Self {
-        Self { clock, ..self }
     }
 
     /// Forgets the failures of `key` after a successful reconcile.
@@ -153,27 +149,13 @@ fn object_key<K: Resource<DynamicType = ()>>(object: &K) -> String {
 
 /// Logs a failed reconcile, counts it under a fixed cause label, and
 /// schedules a retry with exponential backoff.
-pub fn error_policy<K: Resource<DynamicType = ()>>(
-    object: Arc<K>,
-    error: &Error,
-    ctx: Arc<Context>,
-) -> Action {
+pub fn error_policy<K: ReconciledKind>(object: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
     let key = object_key(object.as_ref());
     let reason = failure_reason(error);
     let delay = ctx.failed(&key);
     tracing::warn!(object = %key, reason, error = %error, retry_in = ?delay, "reconcile failed");
-    ctx.metrics.reconcile_failed(kind_label::<K>(), reason);
+    ctx.metrics.reconcile_failed(K::KIND, reason);
     Action::requeue(delay)
-}
-
-/// The kind as a metric label.
-fn kind_label<K: Resource<DynamicType = ()>>() -> &'static str {
-    match K::kind(&()).as_ref() {
-        "Event" => "Event",
-        "Reward" => "Reward",
-        "WebhookEndpoint" => "WebhookEndpoint",
-        _ => "other",
-    }
 }
 
 /// A fixed, low-cardinality label for what went wrong.

@@ -165,11 +165,13 @@ impl Metrics {
     }
 
     /// Number of reconciles of `kind` that failed with `reason`.
+    #[cfg(test)]
     pub fn failures(&self, kind: &'static str, reason: &'static str) -> u64 {
         self.failures.get_or_create(&FailureLabels { kind, reason }).get()
     }
 
     /// Number of reconciles of `kind` started.
+    #[cfg(test)]
     pub fn reconciles(&self, kind: &'static str) -> u64 {
         self.reconciles.get_or_create(&KindLabels { kind }).get()
     }

@@ -65,6 +65,7 @@ impl PhaseTimer {
     }
 
     /// Rows waiting for a boundary.
+    #[cfg(test)]
     pub fn pending(&self) -> usize {
         self.queue().len()
     }

@@ -15,6 +15,8 @@
 //! source (`source::cluster::claims`, `source::manifests::counters`), not
 //! through re-running the reconcile.
 
+use std::time::Duration;
+
 pub mod batch;
 pub mod refresh;
 mod status;
@@ -36,6 +38,12 @@ use crate::{
     projection::{self, EventRow, RewardRow},
     schedule::schedule_at,
 };
+
+/// The slow safety net behind the change-driven triggers (watches, the
+/// claims and health polls, the phase timer), in case one was missed: every
+/// object of manifests mode, and every Reward and WebhookEndpoint in a
+/// cluster, goes through the full reconcile once per this period.
+pub const SAFETY_RESYNC: Duration = Duration::from_secs(600);
 
 /// What reconciling an Event decided.
 #[derive(Clone, Debug, PartialEq)]

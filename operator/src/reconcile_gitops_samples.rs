@@ -1,18 +1,26 @@
-//! The objects `docs/gitops/testdata/objects.json` holds: Events and
-//! Rewards with the statuses this reconcile computes (valid, suspended,
-//! ended, invalid, database down, waiting for an Event, a stale
+//! The objects `docs/gitops/testdata/objects.json` holds: Events,
+//! Rewards and WebhookEndpoints with the statuses this reconcile computes
+//! (valid, suspended, ended, invalid, database down, waiting for an Event
+//! or a Secret, an unusable Secret, deliveries stopped by a 410, a stale
 //! generation), so the Argo CD Lua check and the Flux CEL expressions in
 //! `docs/gitops/` are tested against what the operator really writes
 //! (`tests/chart/test_gitops_health.py`). The test fails when the committed
 //! file differs; `UPDATE_GITOPS_SAMPLES=1` rewrites it.
 
 use chrono::{DateTime, Utc};
-use liveops_domain::crd::{Event, Reward, SpecProblem};
+use k8s_openapi::api::core::v1::Secret;
+use liveops_domain::crd::{Event, Reward, SpecProblem, WebhookEndpoint};
 use serde_json::{Value, json};
 
-use super::{event_outcome, reward_outcome};
+use super::{
+    event_outcome, reward_outcome,
+    webhook::{WebhookProjection, webhook_outcome},
+    webhook_secret::{SigningSecret, signing_secret},
+};
 use crate::{
-    controller::status::database_unavailable, error::Error, projection::RewardProjection,
+    controller::status::database_unavailable,
+    error::Error,
+    projection::{RewardProjection, WebhookHealth},
     schedule::schedule_at,
 };
 
@@ -66,6 +74,86 @@ fn reconciled_reward(
     reward
 }
 
+fn endpoint(name: &str, suspend: bool) -> WebhookEndpoint {
+    serde_json::from_value(json!({
+        "apiVersion": "liveops.dev/v1alpha1", "kind": "WebhookEndpoint",
+        "metadata": {"name": name, "namespace": "games", "generation": 1},
+        "spec": {
+            "url": "https://hooks.example.com/liveops", "eventTypes": ["dev.liveops.reward.claimed"],
+            "secretRef": {"name": name, "key": "secret"}, "suspend": suspend,
+        },
+    }))
+    .expect("a valid WebhookEndpoint")
+}
+
+/// `endpoint` with the status the reconcile computes from `projected`.
+fn reconciled_endpoint(mut endpoint: WebhookEndpoint, projected: WebhookProjection) -> WebhookEndpoint {
+    endpoint.status = Some(webhook_outcome(&endpoint, projected, Vec::new(), now()).status);
+    endpoint
+}
+
+/// What the projection does with an endpoint whose Secret yields `secret`
+/// (never usable here): stops it, with the reason the reconcile gives.
+fn stopped(secret: SigningSecret) -> WebhookProjection {
+    let (reason, message) = match secret {
+        SigningSecret::NotFound(message) => ("SecretNotFound", message),
+        SigningSecret::Invalid(message) => ("SecretInvalid", message),
+        SigningSecret::Usable(_) => unreachable!("a usable secret is projected"),
+    };
+    WebhookProjection::Stopped {
+        health: None,
+        reason,
+        message,
+    }
+}
+
+/// The WebhookEndpoint samples: delivering, suspended, waiting for its
+/// Secret, an unusable Secret, stopped by the receiver's 410.
+fn endpoint_samples() -> [(&'static str, WebhookEndpoint); 5] {
+    let delivering = WebhookHealth {
+        last_success_at: Some(now()),
+        last_status: Some(200),
+        ..WebhookHealth::default()
+    };
+    let gone = WebhookHealth {
+        last_failure_at: Some(now()),
+        last_status: Some(410),
+        consecutive_failures: 1,
+        disabled_reason: Some("the receiver answered 410 Gone".to_owned()),
+        ..WebhookHealth::default()
+    };
+    let reference = endpoint("empty", false).spec.secret_ref;
+    let empty: Secret =
+        serde_json::from_value(json!({"stringData": {"secret": "whsec_"}})).expect("a Secret");
+    let missing = signing_secret(None, &reference, "games");
+    let invalid = signing_secret(Some(&empty), &reference, "games");
+    [
+        (
+            "webhook-ready",
+            reconciled_endpoint(endpoint("shop", false), WebhookProjection::Projected(delivering)),
+        ),
+        (
+            "webhook-suspended",
+            reconciled_endpoint(
+                endpoint("paused", true),
+                WebhookProjection::Projected(WebhookHealth::default()),
+            ),
+        ),
+        (
+            "webhook-secret-not-found",
+            reconciled_endpoint(endpoint("early", false), stopped(missing)),
+        ),
+        (
+            "webhook-secret-invalid",
+            reconciled_endpoint(endpoint("empty", false), stopped(invalid)),
+        ),
+        (
+            "webhook-disabled",
+            reconciled_endpoint(endpoint("gone", false), WebhookProjection::Projected(gone)),
+        ),
+    ]
+}
+
 fn samples() -> Value {
     let active = reconciled_event(event("spring", json!({})));
     let mut database_down = active.clone();
@@ -86,7 +174,7 @@ fn samples() -> Value {
     };
     let mut fresh = event("fresh", json!({}));
     fresh.status = None;
-    json!({
+    let mut samples = json!({
         "event-active": active,
         "event-suspended": reconciled_event(event("paused", json!({"suspend": true}))),
         "event-ended": reconciled_event(event("over", json!({"endsAt": "2030-01-06T00:00:00Z"}))),
@@ -98,7 +186,11 @@ fn samples() -> Value {
         "reward-waiting-for-event": reconciled_reward(reward("early", 5), Some(RewardProjection::EventNotFound), Vec::new()),
         "reward-invalid": reconciled_reward(invalid_reward, None, problems),
         "reward-event-ref-changed": reconciled_reward(reward("moved", 5), Some(moved), Vec::new()),
-    })
+    });
+    for (name, endpoint) in endpoint_samples() {
+        samples[name] = json!(endpoint);
+    }
+    samples
 }
 
 #[test]

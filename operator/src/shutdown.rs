@@ -31,6 +31,7 @@ impl Shutdown {
     }
 
     /// Whether the shutdown has begun.
+    #[cfg(test)]
     pub fn is_stopping(&self) -> bool {
         *self.0.borrow()
     }

@@ -31,6 +31,11 @@ EXPECTED = {
     "reward-waiting-for-event": ("Progressing", "InProgress"),
     "reward-invalid": ("Degraded", "Failed"),
     "reward-event-ref-changed": ("Degraded", "Failed"),
+    "webhook-ready": ("Healthy", "Current"),
+    "webhook-suspended": ("Healthy", "Current"),
+    "webhook-secret-not-found": ("Progressing", "InProgress"),
+    "webhook-secret-invalid": ("Degraded", "Failed"),
+    "webhook-disabled": ("Degraded", "Failed"),
 }
 
 

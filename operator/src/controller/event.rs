@@ -1,126 +1,98 @@
-//! The Event controller's reconcile: finalizer, status, Kubernetes Events, requeue.
-
-use std::sync::Arc;
+//! What the Event brings to the shared flow: the phase timer, phase-change
+//! Kubernetes Events, and a requeue at its next boundary.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use kube::{
-    Api, ResourceExt,
-    runtime::{
-        controller::Action,
-        events::EventType,
-        finalizer::{Event as Finalizer, finalizer},
-    },
+    ResourceExt,
+    runtime::{controller::Action, events::EventType},
 };
-use liveops_domain::crd::{Event, EventPhase};
+use liveops_domain::crd::{Event, EventPhase, EventStatus, StatusCondition};
+use sqlx::PgPool;
 
 use super::{
-    Context, FINALIZER, object_key,
-    status::{apply_status, database_unavailable, namespace_of, record, requeue_at},
+    Context,
+    flow::ReconciledKind,
+    status::{record, requeue_at},
 };
 use crate::{
-    error::{Error, Result},
+    error::Result,
     reconcile::{self, EventOutcome, refresh::refresh_event},
 };
 
-/// How long after a boundary the Event's own requeue comes (see `apply`).
+/// How long after a boundary the Event's own requeue comes (see `next_action`).
 pub const BOUNDARY_GRACE: TimeDelta = TimeDelta::seconds(5);
 
-/// Reconciles one Event: projects it into Postgres, writes its status and
-/// requeues at its next phase boundary; on deletion soft-deletes its rows.
-pub async fn reconcile_event(event: Arc<Event>, ctx: Arc<Context>) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("Event");
-    let key = object_key(event.as_ref());
-    let api: Api<Event> = Api::namespaced(ctx.client.clone(), &namespace_of(event.as_ref())?);
-    let action = finalizer(&api, FINALIZER, event, |step| async {
-        match step {
-            Finalizer::Apply(event) => apply(&api, &event, &ctx).await,
-            Finalizer::Cleanup(event) => cleanup(&event, &ctx).await,
+impl ReconciledKind for Event {
+    const KIND: &'static str = "Event";
+    type Outcome = EventOutcome;
+
+    /// The shared reconcile, or only a counters read when this process
+    /// already projected this generation (see `memo`: its row's phase moves
+    /// with the phase timer, so the reconciles after a boundary only write
+    /// statuses). The row then waits in the phase timer for its boundary.
+    async fn project(&self, ctx: &Context, now: DateTime<Utc>) -> Result<EventOutcome> {
+        let refresh = refresh_event(&ctx.db, self, now);
+        let full = reconcile::reconcile_event(&ctx.db, self, now);
+        let outcome = ctx.memo.project(self, refresh, full, |o| o.projected).await?;
+        if let Some(id) = outcome.row_id {
+            ctx.phase_timer.schedule(id, outcome.requeue_at);
         }
-    })
-    .await
-    .map_err(|error| Error::Finalizer(Box::new(error)))?;
-    ctx.succeeded(&key);
-    Ok(action)
-}
-
-/// The shared reconcile, or only a counters read when this process already
-/// projected this generation (see `memo`: its row's phase moves with the
-/// phase timer, so the reconciles after a boundary only write statuses).
-async fn project(event: &Event, ctx: &Context, now: DateTime<Utc>) -> Result<EventOutcome> {
-    let key = object_key(event);
-    let generation = event.metadata.generation.unwrap_or(1);
-    if ctx.memo.is_current(&key, generation)
-        && let Some(outcome) = refresh_event(&ctx.db, event, now).await?
-    {
-        return Ok(outcome);
+        Ok(outcome)
     }
-    let outcome = reconcile::reconcile_event(&ctx.db, event, now).await?;
-    if outcome.projected {
-        ctx.memo.projected(key, generation);
-    } else {
-        ctx.memo.forget(&key);
-    }
-    Ok(outcome)
-}
 
-async fn apply(api: &Api<Event>, event: &Event, ctx: &Context) -> Result<Action> {
-    let now = (ctx.clock)();
-    let current = event.status.as_ref();
-    let outcome = match project(event, ctx, now).await {
-        Ok(outcome) => outcome,
-        Err(error @ Error::Database(_)) => {
-            let mut status = current.cloned().unwrap_or_default();
-            status.conditions =
-                database_unavailable(&status.conditions, &error, event.metadata.generation, now);
-            apply_status(api, event, current, &status).await?;
-            return Err(error);
+    fn status_of(outcome: &EventOutcome) -> &EventStatus {
+        &outcome.status
+    }
+
+    fn conditions(status: &EventStatus) -> &[StatusCondition] {
+        &status.conditions
+    }
+
+    fn conditions_mut(status: &mut EventStatus) -> &mut Vec<StatusCondition> {
+        &mut status.conditions
+    }
+
+    fn phase_label(outcome: &EventOutcome) -> &'static str {
+        phase_of(outcome).as_str()
+    }
+
+    async fn announce(&self, ctx: &Context, current: Option<&EventStatus>, outcome: &EventOutcome) {
+        if let Some((previous, phase)) = outcome.phase_change {
+            let note = match previous {
+                Some(previous) => format!("phase {previous} -> {phase}"),
+                None => format!("phase {phase}"),
+            };
+            let type_ = if phase == EventPhase::Invalid {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            };
+            // The reason is the phase itself, so "Active" and "Ended" read apart
+            // in `kubectl events`.
+            record(ctx, self, type_, phase.as_str(), "PhaseChange", note).await;
         }
-        Err(error) => return Err(error),
-    };
-    if let Some(id) = outcome.row_id {
-        ctx.phase_timer.schedule(id, outcome.requeue_at);
+        // Spec problems are reported once per generation, not on every requeue.
+        let observed = current.and_then(|status| status.observed_generation);
+        if !outcome.problems.is_empty() && observed != self.metadata.generation {
+            let note = reconcile::joined(&outcome.problems);
+            record(ctx, self, EventType::Warning, "InvalidSpec", "Validate", note).await;
+        }
+        tracing::debug!(event = %self.name_any(), phase = %phase_of(outcome), next = ?outcome.requeue_at, "event reconciled");
     }
-    apply_status(api, event, current, &outcome.status).await?;
 
-    let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
-    ctx.metrics.set_phase("Event", &object_key(event), phase.as_str());
-    if let Some((previous, phase)) = outcome.phase_change {
-        let note = match previous {
-            Some(previous) => format!("phase {previous} -> {phase}"),
-            None => format!("phase {phase}"),
-        };
-        let type_ = if phase == EventPhase::Invalid {
-            EventType::Warning
-        } else {
-            EventType::Normal
-        };
-        // The reason is the phase itself, so "Active" and "Ended" read apart
-        // in `kubectl events`.
-        record(ctx, event, type_, phase.as_str(), "PhaseChange", note).await;
+    /// The status follows a boundary when the phase timer reports the flip
+    /// (`source::cluster`); this requeue is only the safety net behind it, a
+    /// little later, so that 10,000 reconciles sharing a boundary do not
+    /// compete with the timer's flip for the CPU and the database.
+    fn next_action(&self, outcome: &EventOutcome, now: DateTime<Utc>) -> Action {
+        requeue_at(outcome.requeue_at.map(|at| at + BOUNDARY_GRACE), now)
     }
-    // Spec problems are reported once per generation, not on every requeue.
-    let observed = current.and_then(|status| status.observed_generation);
-    if !outcome.problems.is_empty() && observed != event.metadata.generation {
-        let note = outcome
-            .problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        record(ctx, event, EventType::Warning, "InvalidSpec", "Validate", note).await;
+
+    async fn remove_rows(&self, db: &PgPool) -> Result<()> {
+        reconcile::cleanup_event(db, self).await
     }
-    tracing::debug!(event = %event.name_any(), %phase, next = ?outcome.requeue_at, "event reconciled");
-    // The status follows a boundary when the phase timer reports the flip
-    // (`source::cluster`); this requeue is only the safety net behind it, a
-    // little later, so that 10,000 reconciles sharing a boundary do not
-    // compete with the timer's flip for the CPU and the database.
-    Ok(requeue_at(outcome.requeue_at.map(|at| at + BOUNDARY_GRACE), now))
 }
 
-async fn cleanup(event: &Event, ctx: &Context) -> Result<Action> {
-    reconcile::cleanup_event(&ctx.db, event).await?;
-    ctx.memo.forget(&object_key(event));
-    ctx.metrics.forget("Event", &object_key(event));
-    tracing::info!(event = %event.name_any(), "event deleted: rows soft-deleted");
-    Ok(Action::await_change())
+fn phase_of(outcome: &EventOutcome) -> EventPhase {
+    outcome.status.phase.unwrap_or(EventPhase::Invalid)
 }

@@ -9,12 +9,19 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
-/// How long a projection is trusted without writing it again.
-pub const MEMO_TTL: Duration = Duration::from_secs(600);
+use kube::Resource;
+
+use super::object_key;
+use crate::{error::Result, reconcile::SAFETY_RESYNC};
+
+/// How long a projection is trusted without writing it again: one
+/// safety-net period.
+pub const MEMO_TTL: Duration = SAFETY_RESYNC;
 
 /// The generation written last, and when.
 type Entry = (i64, Instant);
@@ -28,15 +35,45 @@ impl ProjectionMemo {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The outcome of `refresh` when this process projected `object` at its
+    /// generation within [`MEMO_TTL`] and the refresh still finds its row;
+    /// otherwise of `full`, remembered when its spec took effect
+    /// (`took_effect`). Futures are lazy: the one not taken never runs.
+    pub async fn project<K, O>(
+        &self,
+        object: &K,
+        refresh: impl Future<Output = Result<Option<O>>>,
+        full: impl Future<Output = Result<O>>,
+        took_effect: fn(&O) -> bool,
+    ) -> Result<O>
+    where
+        K: Resource<DynamicType = ()>,
+    {
+        let key = object_key(object);
+        let generation = object.meta().generation.unwrap_or(1);
+        if self.is_current(&key, generation)
+            && let Some(outcome) = refresh.await?
+        {
+            return Ok(outcome);
+        }
+        let outcome = full.await?;
+        if took_effect(&outcome) {
+            self.projected(key, generation);
+        } else {
+            self.forget(&key);
+        }
+        Ok(outcome)
+    }
+
     /// True when `key` was projected at `generation` within [`MEMO_TTL`].
-    pub fn is_current(&self, key: &str, generation: i64) -> bool {
+    fn is_current(&self, key: &str, generation: i64) -> bool {
         self.lock()
             .get(key)
             .is_some_and(|(g, at)| *g == generation && at.elapsed() < MEMO_TTL)
     }
 
     /// Records that `key` was just projected at `generation`.
-    pub fn projected(&self, key: String, generation: i64) {
+    fn projected(&self, key: String, generation: i64) {
         self.lock().insert(key, (generation, Instant::now()));
     }
 

@@ -66,7 +66,10 @@ pub struct ApiServerVerifier(Handle<Request<Body>, Response<Body>>);
 pub fn context(db: PgPool, clock: Clock) -> (Arc<Context>, ApiServerVerifier) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "testns");
-    let ctx = Context::new(client, db, Metrics::new(), "operator-test-0".to_owned()).with_clock(clock);
+    let ctx = Context {
+        clock,
+        ..Context::new(client, db, Metrics::new(), "operator-test-0".to_owned())
+    };
     (Arc::new(ctx), ApiServerVerifier(handle))
 }
 

@@ -11,7 +11,7 @@ use kube::{
         events::{Event as KubeEvent, EventType},
     },
 };
-use liveops_domain::crd::{Health, StatusCondition, set_health};
+use liveops_domain::crd::{ConditionStatus, Health, READY, StatusCondition, set_health};
 use serde::Serialize;
 
 use super::{Context, FIELD_MANAGER};
@@ -67,6 +67,35 @@ pub async fn record<K: Resource<DynamicType = ()>>(
     if let Err(error) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
         tracing::warn!(object = %object.name_any(), reason, error = %error, "recording a Kubernetes Event failed");
     }
+}
+
+/// Records a Kubernetes Event when the Ready condition's status or reason
+/// moved from `previous`: Normal when ready or suspended (suspending is a
+/// choice, not a fault), Warning otherwise.
+pub async fn record_ready_change<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    object: &K,
+    previous: Option<&[StatusCondition]>,
+    conditions: &[StatusCondition],
+) {
+    let Some(ready) = ready_condition(conditions) else {
+        return;
+    };
+    let was = previous.and_then(ready_condition);
+    if was.map(|was| (&was.status, &was.reason)) == Some((&ready.status, &ready.reason)) {
+        return;
+    }
+    let type_ = if ready.status == ConditionStatus::True || ready.reason == "Suspended" {
+        EventType::Normal
+    } else {
+        EventType::Warning
+    };
+    record(ctx, object, type_, &ready.reason, "Sync", ready.message.clone()).await;
+}
+
+/// The Ready condition among `conditions`.
+pub fn ready_condition(conditions: &[StatusCondition]) -> Option<&StatusCondition> {
+    conditions.iter().find(|condition| condition.type_ == READY)
 }
 
 /// Requeue at `at` exactly (no debounce), or wait for a change when there

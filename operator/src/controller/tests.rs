@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     FINALIZER, error_policy, failure_reason,
     mock_api::{Scenario, Step, context, finished},
-    reconcile_event, reconcile_reward,
+    reconcile,
 };
 use crate::{
     crdgen::printer::cell,

@@ -50,11 +50,13 @@ impl DueQueue {
     }
 
     /// Rows waiting.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.instant_of.len()
     }
 
     /// True when no row waits.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.instant_of.is_empty()
     }

@@ -31,7 +31,7 @@ use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
 use sqlx::PgPool;
 
 use crate::{
-    controller::{Context, error_policy, reconcile_event, reconcile_reward, reconcile_webhook_endpoint},
+    controller::{Context, error_policy, reconcile},
     error::{Error, Result},
     health::Started,
     leader::{self, Election},
@@ -127,7 +127,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::event_ref).await)
         .reconcile_on(flips::flipped_events(flipped))
         .graceful_shutdown_on(shutdown.clone().wait())
-        .run(reconcile_event, error_policy, ctx.clone())
+        .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(error = %error, "event controller");
@@ -151,7 +151,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         })
         .reconcile_on(claims::claimed_changes(ctx.db.clone(), namespace.clone(), claims::reward_ref).await)
         .graceful_shutdown_on(shutdown.clone().wait())
-        .run(reconcile_reward, error_policy, ctx.clone())
+        .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(error = %error, "reward controller");
@@ -185,7 +185,7 @@ async fn webhook_controller(
         })
         .reconcile_on(webhook_health::health_changes(ctx.db.clone(), namespace).await)
         .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_webhook_endpoint, error_policy, ctx)
+        .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(error = %error, "webhook endpoint controller");

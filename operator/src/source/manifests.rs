@@ -30,6 +30,7 @@ mod identity_tests;
 mod kstatus_tests;
 #[cfg(test)]
 mod metrics_tests;
+mod object_key;
 mod state;
 mod status_store;
 mod store_reconcile;
@@ -45,15 +46,16 @@ use tokio::{
 };
 
 pub use self::{
-    counters::{COUNTERS_PASS, SAFETY_PERIOD, STATUS_WRITES_PER_PASS},
+    counters::{COUNTERS_PASS, STATUS_WRITES_PER_PASS},
     documents::{DocumentProblem, Manifest, ManifestDirectory, Origin, parse_file, split_documents},
     watcher::DirectoryWatcher,
 };
-use self::{documents::ObjectKey, state::ManifestState};
+use self::{object_key::ObjectKey, state::ManifestState};
 use crate::{
     error::{Error, Result},
     metrics::Metrics,
     projection::{FlippedEvent, Kind},
+    reconcile::SAFETY_RESYNC,
 };
 
 /// Loads, reconciles and watches every Event/Reward under `dir` until `shutdown`.
@@ -104,7 +106,8 @@ pub async fn run_watching(
     }));
     let mut counters = tokio::time::interval_at(Instant::now() + COUNTERS_PASS, COUNTERS_PASS);
     counters.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let share = COUNTERS_PASS.as_secs_f64() / SAFETY_PERIOD.as_secs_f64();
+    // Every object is reconciled in full once per SAFETY_RESYNC, a slice per pass.
+    let share = COUNTERS_PASS.as_secs_f64() / SAFETY_RESYNC.as_secs_f64();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -134,5 +137,5 @@ fn drain(
 }
 
 fn event_key(event: FlippedEvent) -> ObjectKey {
-    (Kind::Event, event.namespace, event.name)
+    ObjectKey::new(Kind::Event, event.namespace, event.name)
 }

@@ -13,9 +13,7 @@ async fn an_event_without_the_finalizer_gets_it_before_anything_else() {
         object: json_of(&event),
     }]));
 
-    let action = reconcile_event(Arc::new(event.clone()), ctx)
-        .await
-        .expect("reconcile");
+    let action = reconcile(Arc::new(event.clone()), ctx).await.expect("reconcile");
     let sent = finished(verifier).await;
 
     assert_eq!(
@@ -55,7 +53,7 @@ async fn a_scheduled_event_gets_its_status_applied_and_requeues_at_its_start() {
         },
     ]));
 
-    let action = reconcile_event(Arc::new(event.clone()), ctx.clone())
+    let action = reconcile(Arc::new(event.clone()), ctx.clone())
         .await
         .expect("reconcile");
     let sent = finished(verifier).await;
@@ -133,9 +131,7 @@ async fn a_phase_change_is_recorded_as_a_kubernetes_event() {
         },
     ]));
 
-    let action = reconcile_event(Arc::new(event.clone()), ctx)
-        .await
-        .expect("reconcile");
+    let action = reconcile(Arc::new(event.clone()), ctx).await.expect("reconcile");
     let sent = finished(verifier).await;
 
     assert_eq!(sent[0].body["status"]["phase"], "Active");
@@ -167,9 +163,7 @@ async fn an_unchanged_status_is_not_written_again() {
     let (ctx, server) = context(db.pool.clone(), fixed_clock());
     let verifier = server.run(Scenario::RadioSilence);
 
-    let action = reconcile_event(Arc::new(event), ctx)
-        .await
-        .expect("no API call needed");
+    let action = reconcile(Arc::new(event), ctx).await.expect("no API call needed");
     finished(verifier).await;
 
     assert_eq!(action, Action::requeue(Duration::from_secs(3600) + grace()));
@@ -198,9 +192,7 @@ async fn an_invalid_event_is_reported_with_warnings() {
         },
     ]));
 
-    let action = reconcile_event(Arc::new(event.clone()), ctx)
-        .await
-        .expect("reconcile");
+    let action = reconcile(Arc::new(event.clone()), ctx).await.expect("reconcile");
     let sent = finished(verifier).await;
 
     let status = &sent[0].body["status"];
@@ -269,9 +261,7 @@ async fn deleting_an_event_soft_deletes_its_row_before_the_finalizer_goes() {
     };
     let verifier = server.run(Scenario::Steps(vec![step]));
 
-    let action = reconcile_event(Arc::new(event.clone()), ctx)
-        .await
-        .expect("cleanup");
+    let action = reconcile(Arc::new(event.clone()), ctx).await.expect("cleanup");
     let sent = finished(verifier).await;
 
     assert_eq!(action, Action::await_change());

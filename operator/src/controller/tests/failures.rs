@@ -18,7 +18,7 @@ async fn a_conflict_from_the_api_server_is_counted_and_retried_with_backoff() {
         code: 409,
     }]));
 
-    let error = reconcile_event(event.clone(), ctx.clone())
+    let error = reconcile(event.clone(), ctx.clone())
         .await
         .expect_err("the patch was refused");
     finished(verifier).await;
@@ -52,7 +52,7 @@ async fn a_server_error_while_adding_the_finalizer_goes_to_the_error_policy() {
         code: 500,
     }]));
 
-    let error = reconcile_event(event.clone(), ctx.clone())
+    let error = reconcile(event.clone(), ctx.clone())
         .await
         .expect_err("the API server failed");
     finished(verifier).await;
@@ -89,9 +89,7 @@ async fn a_success_resets_the_backoff() {
         Action::requeue(Duration::from_secs(4))
     );
     let verifier = server.run(Scenario::RadioSilence);
-    reconcile_event(event.clone(), ctx.clone())
-        .await
-        .expect("reconcile");
+    reconcile(event.clone(), ctx.clone()).await.expect("reconcile");
     finished(verifier).await;
     assert_eq!(
         error_policy(event, &error, ctx),
@@ -115,7 +113,7 @@ async fn a_server_error_on_the_status_patch_is_counted_as_an_api_server_failure(
         code: 500,
     }]));
 
-    let error = reconcile_event(event.clone(), ctx.clone())
+    let error = reconcile(event.clone(), ctx.clone())
         .await
         .expect_err("the API server failed");
     finished(verifier).await;
@@ -149,7 +147,7 @@ async fn an_unreachable_database_shows_database_unavailable_and_is_retried() {
         object: json_of(event.as_ref()),
     }]));
 
-    let error = reconcile_event(event.clone(), ctx.clone())
+    let error = reconcile(event.clone(), ctx.clone())
         .await
         .expect_err("the database is down");
     let sent = finished(verifier).await;

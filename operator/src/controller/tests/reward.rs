@@ -18,9 +18,7 @@ async fn a_reward_whose_event_is_missing_reports_event_not_found() {
         },
     ]));
 
-    reconcile_reward(Arc::new(reward.clone()), ctx)
-        .await
-        .expect("reconcile");
+    reconcile(Arc::new(reward.clone()), ctx).await.expect("reconcile");
     let sent = finished(verifier).await;
 
     let status = &sent[0].body["status"];
@@ -74,9 +72,7 @@ async fn a_reward_of_a_live_event_shows_claimed_and_remaining() {
         },
     ]));
 
-    reconcile_reward(Arc::new(reward.clone()), ctx)
-        .await
-        .expect("reconcile");
+    reconcile(Arc::new(reward.clone()), ctx).await.expect("reconcile");
     let sent = finished(verifier).await;
 
     let status = &sent[0].body["status"];
@@ -123,7 +119,7 @@ async fn deleting_a_reward_soft_deletes_its_row_before_the_finalizer_goes() {
     };
     let verifier = server.run(Scenario::Steps(vec![step]));
 
-    reconcile_reward(Arc::new(reward), ctx).await.expect("cleanup");
+    reconcile(Arc::new(reward), ctx).await.expect("cleanup");
     let sent = finished(verifier).await;
 
     assert_eq!(sent[0].row_deleted_before, Some(true));

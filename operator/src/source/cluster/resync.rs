@@ -1,6 +1,6 @@
 //! The Reward controller's slow safety net: every [`RESYNC_TICK`] it wakes
 //! the stored Rewards of one slice out of [`RESYNC_SLICES`] (by a hash of
-//! the name), so each is reconciled once per [`RESYNC_PERIOD`] and the
+//! the name), so each is reconciled once per [`SAFETY_RESYNC`] and the
 //! work is spread evenly over it. Claims normally reach the statuses within
 //! seconds (`claims`); this only covers a missed change.
 //!
@@ -20,12 +20,12 @@ use kube::{
     runtime::reflector::{ObjectRef, Store},
 };
 
+use crate::reconcile::SAFETY_RESYNC;
+
 /// How often a slice is woken.
 pub const RESYNC_TICK: Duration = Duration::from_secs(2);
-/// Every stored object is woken once per this period.
-pub const RESYNC_PERIOD: Duration = Duration::from_secs(600);
 /// Slices the store is cut into: one per tick of the period.
-const RESYNC_SLICES: u64 = RESYNC_PERIOD.as_secs() / RESYNC_TICK.as_secs();
+const RESYNC_SLICES: u64 = SAFETY_RESYNC.as_secs() / RESYNC_TICK.as_secs();
 
 /// The slice `name` falls in.
 fn slice_of(namespace: &str, name: &str) -> u64 {

@@ -5,12 +5,13 @@
 //! pass (what is left over still differs at the next pass). Failed
 //! reconciles are retried here, and a slice of every object goes through
 //! the full reconcile so that all of them are re-checked once per
-//! [`SAFETY_PERIOD`], spread out rather than all at once. WebhookEndpoints'
-//! delivery health is mirrored by the same pass (`state::webhooks`).
+//! [`SAFETY_RESYNC`](crate::reconcile::SAFETY_RESYNC), spread out rather
+//! than all at once. WebhookEndpoints' delivery health is mirrored by the
+//! same pass (`state::webhooks`).
 
 use std::{collections::HashMap, time::Duration};
 
-use super::{documents::ObjectKey, state::ManifestState, store_reconcile::store_changed};
+use super::{object_key::ObjectKey, state::ManifestState, store_reconcile::store_changed};
 use crate::{
     error::Result,
     projection::{self, Kind, RewardCounters},
@@ -19,8 +20,6 @@ use crate::{
 
 /// How often counters are compared (claims show up in statuses this fast).
 pub const COUNTERS_PASS: Duration = Duration::from_secs(2);
-/// Every object is reconciled in full once per this period, a slice per pass.
-pub const SAFETY_PERIOD: Duration = Duration::from_secs(600);
 /// Upper bound on statuses written by one pass, so a burst of claims over
 /// many rewards is mirrored at a bounded rate.
 pub const STATUS_WRITES_PER_PASS: usize = 5_000;
@@ -41,7 +40,7 @@ impl ManifestState {
     }
 
     /// Every object through the full reconcile, at once (tests; the run
-    /// loop spreads this over [`SAFETY_PERIOD`]).
+    /// loop spreads this over [`SAFETY_RESYNC`](crate::reconcile::SAFETY_RESYNC)).
     #[cfg(test)]
     pub async fn resync(&mut self) {
         let events: Vec<_> = self.events.keys().cloned().collect();
@@ -65,22 +64,19 @@ impl ManifestState {
             .iter()
             .filter_map(|(key, tracked)| {
                 tracked.object.status.as_ref()?;
-                let live = *totals.get(&(key.1.clone(), key.2.clone()))?;
+                let live = *totals.get(&key.namespaced_name())?;
                 (tracked.mirrored_total != Some(live)).then_some((key.clone(), live))
             })
             .collect();
         if moved.is_empty() {
             return Ok(());
         }
-        let pairs: Vec<_> = moved
-            .iter()
-            .map(|(key, _)| (key.1.clone(), key.2.clone()))
-            .collect();
+        let pairs: Vec<_> = moved.iter().map(|(key, _)| key.namespaced_name()).collect();
         let mut under = self.rewards_to_mirror(projection::reward_counters_under(self.db(), &pairs).await?);
         let mut events = Vec::new();
         let mut rewards = Vec::new();
         for (key, total) in moved {
-            let mine = under.remove(&(key.1.clone(), key.2.clone())).unwrap_or_default();
+            let mine = under.remove(&key.namespaced_name()).unwrap_or_default();
             // Whole events only, so an event's total is mirrored with its
             // rewards; the first always fits, however many rewards it has.
             if !events.is_empty() && events.len() + rewards.len() + mine.len() >= STATUS_WRITES_PER_PASS {
@@ -100,7 +96,7 @@ impl ManifestState {
     ) -> HashMap<(String, String), Vec<(ObjectKey, RewardCounters)>> {
         let mut grouped: HashMap<(String, String), Vec<_>> = HashMap::new();
         for ((namespace, event, name), live) in counters {
-            let key = (Kind::Reward, namespace, name);
+            let key = ObjectKey::new(Kind::Reward, namespace, name);
             let Some(tracked) = self.rewards.get(&key) else {
                 continue;
             };
@@ -110,7 +106,7 @@ impl ManifestState {
             let wanted = (Some(live.claimed), remaining_of(live.claimed, live.quantity));
             if (status.claimed, status.remaining) != wanted {
                 grouped
-                    .entry((key.1.clone(), event))
+                    .entry((key.namespace.clone(), event))
                     .or_default()
                     .push((key, live));
             }
@@ -189,13 +185,13 @@ impl ManifestState {
         } else {
             keys.last().cloned()
         };
-        let (events, rewards): (Vec<_>, Vec<_>) = keys.into_iter().partition(|key| key.0 == Kind::Event);
+        let (events, rewards): (Vec<_>, Vec<_>) = keys.into_iter().partition(|key| key.kind == Kind::Event);
         self.reconcile_events(events).await;
         self.reconcile_rewards(rewards).await;
     }
 }
 
-fn failed_keys<T>(tracked: &super::state::TrackedMap<T>) -> Vec<ObjectKey> {
+fn failed_keys<T>(tracked: &super::tracking::TrackedMap<T>) -> Vec<ObjectKey> {
     tracked
         .iter()
         .filter(|(_, tracked)| tracked.failed)

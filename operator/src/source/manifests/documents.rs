@@ -18,10 +18,8 @@ use std::{
 use k8s_openapi::api::core::v1::Secret;
 use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
 
+use super::object_key::ObjectKey;
 use crate::projection::{Kind, namespace_of};
-
-/// Which object a document declares: kind, namespace, name.
-pub type ObjectKey = (Kind, String, String);
 
 /// A document that parsed into one of our kinds.
 #[derive(Clone, Debug)]
@@ -262,11 +260,7 @@ pub fn manifest_key(manifest: &Manifest) -> ObjectKey {
         Manifest::WebhookEndpoint(endpoint) => (Kind::WebhookEndpoint, &endpoint.metadata),
         Manifest::Secret(secret) => (Kind::Secret, &secret.metadata),
     };
-    (
-        kind,
-        namespace_of(meta).to_owned(),
-        meta.name.clone().unwrap_or_default(),
-    )
+    ObjectKey::new(kind, namespace_of(meta), meta.name.clone().unwrap_or_default())
 }
 
 #[cfg(test)]

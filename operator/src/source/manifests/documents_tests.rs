@@ -39,8 +39,8 @@ fn a_multi_document_file_yields_every_object() {
     assert_eq!(
         keys,
         [
-            (Kind::Event, "default".to_owned(), "week".to_owned()),
-            (Kind::Reward, "games".to_owned(), "gold".to_owned())
+            ObjectKey::new(Kind::Event, "default", "week"),
+            ObjectKey::new(Kind::Reward, "games", "gold")
         ]
     );
     assert_eq!(contents.manifests[1].0.document, 2);
@@ -64,10 +64,7 @@ fn a_bad_field_is_reported_with_its_path_and_the_rest_still_load() {
         (1, "spec.endsAt")
     );
     assert!(!problem.message.is_empty());
-    assert_eq!(
-        contents.held,
-        [(Kind::Event, "default".to_owned(), "week".to_owned())]
-    );
+    assert_eq!(contents.held, [ObjectKey::new(Kind::Event, "default", "week")]);
 }
 
 #[test]

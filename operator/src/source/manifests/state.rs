@@ -15,13 +15,14 @@ use std::{
 };
 
 use k8s_openapi::api::core::v1::Secret;
-use liveops_domain::crd::{Event, Reward, SpecProblem, WebhookEndpoint};
+use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
 use sqlx::PgPool;
 
 use super::{
-    documents::{Manifest, ManifestDirectory, ObjectKey, Origin, manifest_key},
+    documents::{Manifest, ManifestDirectory, Origin, manifest_key},
+    object_key::ObjectKey,
     status_store,
-    tracking::track,
+    tracking::{TrackedMap, track},
 };
 use crate::{
     controller::failure_reason,
@@ -31,41 +32,11 @@ use crate::{
     projection::{self, Kind},
 };
 
-/// One loaded object and what its last reconcile decided.
-pub struct Tracked<T> {
-    /// The object as loaded, with the operator's generation and status:
-    /// the very allocation the parser made, moved in, not copied (a copy
-    /// per object left 40,000 freed blocks of the wrong size behind at load).
-    pub object: Box<T>,
-    /// Where it was loaded from, for reports.
-    pub origin: Origin,
-    /// The last reconcile failed (e.g. database down): retried on the next
-    /// counters pass.
-    pub failed: bool,
-    /// Why the latest loaded version was refused (it breaks a transition
-    /// rule, see `tracking`): `object` is still the last accepted version.
-    /// Empty when the loaded version is in force.
-    pub refused: Vec<SpecProblem>,
-    /// `object`'s spec took effect at its last reconcile. Only such a spec
-    /// is held against edits: one that never did (its Event is missing, its
-    /// reward's ledger belongs to another Event) leaves nothing to protect,
-    /// so its file may simply be corrected.
-    pub in_force: bool,
-    /// Events: the `claims_total` up to which the counters pass mirrored
-    /// this event's Rewards. Kept apart from the status, which any
-    /// reconcile of the Event refreshes without looking at its Rewards.
-    pub mirrored_total: Option<i64>,
-}
-
 /// A Secret document as loaded, and where from.
 pub struct LoadedSecret {
     pub secret: Box<Secret>,
     pub origin: Origin,
 }
-
-/// Tracked objects by key (the objects themselves are boxed, so a B-tree
-/// node of eleven entries stays small).
-pub type TrackedMap<T> = BTreeMap<ObjectKey, Tracked<T>>;
 
 /// Every object loaded from the directory, and the database they go to.
 pub struct ManifestState {
@@ -181,7 +152,7 @@ impl ManifestState {
                     }
                     Manifest::Secret(secret) => load_secret(&mut self.secrets, &key, origin, secret),
                 };
-                match (changed, key.0) {
+                match (changed, key.kind) {
                     (true, Kind::Event) => changed_events.push(key),
                     (true, Kind::Reward) => changed_rewards.push(key),
                     (true, Kind::WebhookEndpoint) => {
@@ -209,22 +180,22 @@ impl ManifestState {
         self.reconcile_events(changed_events.clone()).await;
         for key in &deleted_events {
             if self.events.remove(key).is_some() {
-                self.delete(key).await;
+                self.cleanup(key).await;
             }
         }
         for key in vanished {
-            self.delete(&key).await;
+            self.cleanup(&key).await;
         }
         // Rewards of an Event that appeared, changed or went away see it now.
         let touched: BTreeSet<(String, String)> = changed_events
             .iter()
             .chain(&deleted_events)
-            .map(|(_, namespace, name)| (namespace.clone(), name.clone()))
+            .map(ObjectKey::namespaced_name)
             .collect();
         let mut changed_rewards: BTreeSet<ObjectKey> = changed_rewards.into_iter().collect();
         if !touched.is_empty() {
             for (key, tracked) in &self.rewards {
-                let event = (key.1.clone(), tracked.object.spec.event_ref.name.clone());
+                let event = (key.namespace.clone(), tracked.object.spec.event_ref.name.clone());
                 if touched.contains(&event) {
                     changed_rewards.insert(key.clone());
                 }
@@ -234,7 +205,7 @@ impl ManifestState {
             .await;
         for key in &deleted_rewards {
             if self.rewards.remove(key).is_some() {
-                self.delete(key).await;
+                self.cleanup(key).await;
             }
         }
         for key in &deleted_secrets {
@@ -243,18 +214,18 @@ impl ManifestState {
         changed_secrets.extend(deleted_secrets);
         // Endpoints whose Secret appeared, changed or went away see it now.
         changed_webhooks.extend(self.webhooks_naming(&changed_secrets));
-        self.reconcile_webhooks(changed_webhooks.into_iter().collect())
+        self.reconcile_webhook_endpoints(changed_webhooks.into_iter().collect())
             .await;
         for key in &deleted_webhooks {
             if self.webhooks.remove(key).is_some() {
-                self.delete(key).await;
+                self.cleanup(key).await;
             }
         }
     }
 
     /// The file the tracked copy of `key` was loaded from.
     fn origin_file(&self, key: &ObjectKey) -> Option<&Path> {
-        match key.0 {
+        match key.kind {
             Kind::Event => self.events.get(key).map(|tracked| &*tracked.origin.file),
             Kind::Reward => self.rewards.get(key).map(|tracked| &*tracked.origin.file),
             Kind::WebhookEndpoint => self.webhooks.get(key).map(|tracked| &*tracked.origin.file),
@@ -262,14 +233,14 @@ impl ManifestState {
         }
     }
 
-    async fn delete(&self, key: &ObjectKey) {
+    async fn cleanup(&self, key: &ObjectKey) {
         // A deletion is a reconcile too, as the cluster's finalizer cleanup is.
-        let _timer = self.metrics.reconcile_started(key.0.as_str());
+        let _timer = self.metrics.reconcile_started(key.kind.as_str());
         // No longer tracked whatever the outcome, so no longer in the gauge.
-        self.metrics.forget(key.0.as_str(), &metric_key(key));
+        self.metrics.forget(key.kind.as_str(), &key.to_string());
         let result = async {
-            let (kind, namespace, name) = key;
-            match kind {
+            let (namespace, name) = (&key.namespace, &key.name);
+            match key.kind {
                 Kind::Event => projection::soft_delete_event(&self.db, namespace, name).await?,
                 Kind::Reward => projection::soft_delete_reward(&self.db, namespace, name).await?,
                 Kind::WebhookEndpoint => {
@@ -283,21 +254,15 @@ impl ManifestState {
         .await;
         match result {
             Ok(()) => {
-                tracing::info!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, "deleted: row soft-deleted")
+                tracing::info!(kind = key.kind.as_str(), namespace = %key.namespace, name = %key.name, "deleted: row soft-deleted")
             }
             Err(error) => {
                 self.metrics
-                    .reconcile_failed(key.0.as_str(), failure_reason(&error));
-                tracing::warn!(kind = key.0.as_str(), namespace = %key.1, name = %key.2, %error, "soft delete failed")
+                    .reconcile_failed(key.kind.as_str(), failure_reason(&error));
+                tracing::warn!(kind = key.kind.as_str(), namespace = %key.namespace, name = %key.name, %error, "soft delete failed")
             }
         }
     }
-}
-
-/// `Kind/namespace/name`, the per-object key the cluster controllers give the
-/// phase gauge.
-fn metric_key((kind, namespace, name): &ObjectKey) -> String {
-    format!("{}/{namespace}/{name}", kind.as_str())
 }
 
 /// Which file declares each object (the first in path order; later
@@ -315,7 +280,7 @@ fn owners<'a>(
             match owners.get(key) {
                 Some(first) if fresh.contains_key(path) => tracing::warn!(
                     file = %path.display(), field = "metadata.name",
-                    message = %format!("duplicate of {} in {}", key.2, first.display()),
+                    message = %format!("duplicate of {} in {}", key.name, first.display()),
                     "invalid document skipped"
                 ),
                 Some(_) => {}

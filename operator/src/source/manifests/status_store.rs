@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::PgPool;
 
-use super::documents::ObjectKey;
+use super::object_key::ObjectKey;
 use crate::{error::Result, projection::Kind};
 
 /// Every stored status, keyed by object, to resume with after a restart.
@@ -22,19 +22,18 @@ pub async fn load_all(db: &PgPool) -> Result<HashMap<ObjectKey, serde_json::Valu
                 "WebhookEndpoint" => Kind::WebhookEndpoint,
                 _ => return None,
             };
-            Some(((kind, row.namespace, row.name), row.status))
+            Some((ObjectKey::new(kind, row.namespace, row.name), row.status))
         })
         .collect())
 }
 
 /// Forgets a deleted object's status.
 pub async fn remove(db: &PgPool, key: &ObjectKey) -> Result<()> {
-    let (kind, namespace, name) = key;
     sqlx::query!(
         "delete from resource_status where kind = $1 and namespace = $2 and name = $3",
-        kind.as_str(),
-        namespace,
-        name,
+        key.kind.as_str(),
+        key.namespace,
+        key.name,
     )
     .execute(db)
     .await?;
@@ -52,10 +51,10 @@ pub async fn store_many(db: &PgPool, statuses: &[(ObjectKey, String)]) -> Result
     let mut namespaces = Vec::with_capacity(statuses.len());
     let mut names = Vec::with_capacity(statuses.len());
     let mut values = Vec::with_capacity(statuses.len());
-    for ((kind, namespace, name), status) in statuses {
-        kinds.push(kind.as_str().to_owned());
-        namespaces.push(namespace.clone());
-        names.push(name.clone());
+    for (key, status) in statuses {
+        kinds.push(key.kind.as_str().to_owned());
+        namespaces.push(key.namespace.clone());
+        names.push(key.name.clone());
         values.push(status.clone());
     }
     sqlx::query!(

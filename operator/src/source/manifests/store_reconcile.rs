@@ -6,10 +6,7 @@ use chrono::{DateTime, Utc};
 use liveops_domain::crd::{Event, Health, Reward, SpecProblem, StatusCondition, set_health};
 use sqlx::PgPool;
 
-use super::{
-    documents::{ObjectKey, Origin},
-    status_store,
-};
+use super::{documents::Origin, object_key::ObjectKey, status_store};
 use crate::{
     error::Result,
     reconcile::{EventOutcome, RewardOutcome, batch, joined},
@@ -102,8 +99,8 @@ pub async fn reconcile_rewards(
 /// 40,000 objects an info line per status would cost more than the writes).
 pub async fn store_changed(kind: &str, db: &PgPool, changed: &[(ObjectKey, String)]) -> Result<()> {
     status_store::store_many(db, changed).await?;
-    for ((_, namespace, name), status) in changed {
-        tracing::debug!(kind, %namespace, %name, %status, "status");
+    for (key, status) in changed {
+        tracing::debug!(kind, namespace = %key.namespace, name = %key.name, %status, "status");
     }
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! in force. Only a spec that took effect is held against edits (see
 //! `Tracked::in_force`).
 
+use std::collections::BTreeMap;
+
 use kube::{
     Resource,
     core::object::{HasSpec, HasStatus},
@@ -15,10 +17,37 @@ use liveops_domain::crd::{
 };
 use serde::de::DeserializeOwned;
 
-use super::{
-    documents::{ObjectKey, Origin},
-    state::{Tracked, TrackedMap},
-};
+use super::{documents::Origin, object_key::ObjectKey};
+
+/// One loaded object and what its last reconcile decided.
+pub struct Tracked<T> {
+    /// The object as loaded, with the operator's generation and status:
+    /// the very allocation the parser made, moved in, not copied (a copy
+    /// per object left 40,000 freed blocks of the wrong size behind at load).
+    pub object: Box<T>,
+    /// Where it was loaded from, for reports.
+    pub origin: Origin,
+    /// The last reconcile failed (e.g. database down): retried on the next
+    /// counters pass.
+    pub failed: bool,
+    /// Why the latest loaded version was refused (it breaks a transition
+    /// rule, see [`track`]): `object` is still the last accepted version.
+    /// Empty when the loaded version is in force.
+    pub refused: Vec<SpecProblem>,
+    /// `object`'s spec took effect at its last reconcile. Only such a spec
+    /// is held against edits: one that never did (its Event is missing, its
+    /// reward's ledger belongs to another Event) leaves nothing to protect,
+    /// so its file may simply be corrected.
+    pub in_force: bool,
+    /// Events: the `claims_total` up to which the counters pass mirrored
+    /// this event's Rewards. Kept apart from the status, which any
+    /// reconcile of the Event refreshes without looking at its Rewards.
+    pub mirrored_total: Option<i64>,
+}
+
+/// Tracked objects by key (the objects themselves are boxed, so a B-tree
+/// node of eleven entries stays small).
+pub type TrackedMap<T> = BTreeMap<ObjectKey, Tracked<T>>;
 
 /// A kind's transition rules, mirrored from its CRD
 /// (`liveops_domain::crd::transition`): a cluster's API server enforces

@@ -8,8 +8,9 @@ use k8s_openapi::api::core::v1::Secret;
 use liveops_domain::crd::{Event, GROUP, Reward, VERSION, WebhookEndpoint};
 use serde_json::Value;
 
-use super::{DocumentProblem, FileContents, Manifest, ObjectKey, Origin};
+use super::{DocumentProblem, FileContents, Manifest, Origin};
 use crate::projection::Kind;
+use crate::source::manifests::object_key::ObjectKey;
 
 /// Splits a YAML stream at `---` lines into (first line, text) per document,
 /// skipping documents with nothing but comments (`kubectl liveops validate`
@@ -126,7 +127,7 @@ fn key_of(kind: Kind, value: &Value) -> Option<ObjectKey> {
     let meta = value.get("metadata")?;
     let name = meta.get("name")?.as_str().filter(|name| !name.is_empty())?;
     let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("default");
-    Some((kind, namespace.to_owned(), name.to_owned()))
+    Some(ObjectKey::new(kind, namespace, name))
 }
 
 /// Deserialises with the failing field's path (`spec.quantity`) kept.

@@ -11,7 +11,7 @@ use futures::{StreamExt, stream};
 use liveops_domain::crd::{Event, EventPhase, Reward, SpecProblem};
 use sqlx::PgPool;
 
-use super::{ManifestState, TrackedMap, metric_key};
+use super::ManifestState;
 use crate::{
     controller::failure_reason,
     error::Result,
@@ -19,8 +19,9 @@ use crate::{
     projection::Kind,
     reconcile::{EventOutcome, RewardOutcome, batch::BATCH},
     source::manifests::{
-        documents::ObjectKey,
+        object_key::ObjectKey,
         store_reconcile::{self, Job, report_problems},
+        tracking::{Tracked, TrackedMap},
     },
 };
 
@@ -28,8 +29,18 @@ use crate::{
 /// PostgreSQL busy, few enough to leave pool connections for the API server.
 const PARALLEL_BATCHES: usize = 4;
 
-/// What a run reconciled an object as: its generation and refusal.
-type Snapshot = (Option<i64>, Vec<SpecProblem>);
+/// What a run reconciled an object as.
+struct Snapshot {
+    generation: Option<i64>,
+    refused: Vec<SpecProblem>,
+}
+
+impl Snapshot {
+    /// True when `tracked` is still what the run reconciled.
+    fn matches<T: kube::Resource>(&self, tracked: &Tracked<T>) -> bool {
+        tracked.object.meta().generation == self.generation && tracked.refused == self.refused
+    }
+}
 
 impl ManifestState {
     /// Refreshes the statuses of Events the phase timer flipped: their rows
@@ -74,14 +85,14 @@ impl ManifestState {
         let Some(tracked) = self.events.get_mut(key) else {
             return;
         };
-        if (tracked.object.metadata.generation, &tracked.refused) != (snapshot.0, &snapshot.1) {
+        if !snapshot.matches(tracked) {
             return;
         }
         let phase = outcome.status.phase.unwrap_or(EventPhase::Invalid);
         self.metrics
-            .set_phase(Kind::Event.as_str(), &metric_key(key), phase.as_str());
+            .set_phase(Kind::Event.as_str(), &key.to_string(), phase.as_str());
         if let Some((from, to)) = outcome.phase_change {
-            tracing::info!(namespace = %key.1, name = %key.2, from = ?from, to = %to, "event phase changed");
+            tracing::info!(namespace = %key.namespace, name = %key.name, from = ?from, to = %to, "event phase changed");
         }
         if tracked.object.status.as_ref() != Some(&outcome.status) {
             report_problems(&tracked.origin, &outcome.problems);
@@ -142,12 +153,12 @@ impl ManifestState {
         let Some(tracked) = self.rewards.get_mut(key) else {
             return;
         };
-        if (tracked.object.metadata.generation, &tracked.refused) != (snapshot.0, &snapshot.1) {
+        if !snapshot.matches(tracked) {
             return;
         }
         self.metrics.set_phase(
             Kind::Reward.as_str(),
-            &metric_key(key),
+            &key.to_string(),
             reward_ready_label(&outcome.status.conditions),
         );
         if tracked.object.status.as_ref() != Some(&outcome.status) {
@@ -191,7 +202,10 @@ fn jobs_of<'a, T: kube::Resource>(
         .collect();
     let snapshots = jobs
         .iter()
-        .map(|job| (job.object.meta().generation, job.refused.to_vec()))
+        .map(|job| Snapshot {
+            generation: job.object.meta().generation,
+            refused: job.refused.to_vec(),
+        })
         .collect();
     (jobs, snapshots)
 }

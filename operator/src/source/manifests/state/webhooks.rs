@@ -11,18 +11,19 @@ use chrono::Utc;
 use k8s_openapi::api::core::v1::Secret;
 use liveops_domain::crd::WebhookEndpoint;
 
-use super::{LoadedSecret, ManifestState, metric_key};
+use super::{LoadedSecret, ManifestState};
 use crate::{
-    controller::failure_reason,
+    controller::{failure_reason, status::ready_condition},
     error::Result,
     metrics::reward_ready_label,
     projection::{self, Kind},
     reconcile::{
-        webhook::{WebhookOutcome, WebhookProjection, reconcile_webhook_endpoint, webhook_outcome},
+        webhook::{self, WebhookOutcome, WebhookProjection, webhook_outcome},
         webhook_secret::signing_secret,
     },
     source::manifests::{
-        documents::{ObjectKey, Origin},
+        documents::Origin,
+        object_key::ObjectKey,
         store_reconcile::{report_problems, store_changed},
     },
 };
@@ -55,9 +56,9 @@ impl ManifestState {
         self.webhooks
             .iter()
             .filter(|(key, tracked)| {
-                let named = (
+                let named = ObjectKey::new(
                     Kind::Secret,
-                    key.1.clone(),
+                    key.namespace.clone(),
                     tracked.object.spec.secret_ref.name.clone(),
                 );
                 secrets.contains(&named)
@@ -67,17 +68,17 @@ impl ManifestState {
     }
 
     /// Reconciles the endpoints under `keys` (unknown keys are skipped).
-    pub(in crate::source::manifests) async fn reconcile_webhooks(&mut self, keys: Vec<ObjectKey>) {
+    pub(in crate::source::manifests) async fn reconcile_webhook_endpoints(&mut self, keys: Vec<ObjectKey>) {
         for key in keys {
             let Some(tracked) = self.webhooks.get(&key) else {
                 continue;
             };
             let _timer = self.metrics.reconcile_started(Kind::WebhookEndpoint.as_str());
             let generation = tracked.object.metadata.generation;
-            match self.reconcile_webhook(&key, &tracked.object).await {
+            match self.reconcile_webhook_endpoint(&key, &tracked.object).await {
                 Ok(outcome) => self.take_webhook_outcome(&key, generation, outcome),
                 Err(error) => {
-                    tracing::warn!(namespace = %key.1, name = %key.2, %error, "webhook endpoint reconcile failed; retrying");
+                    tracing::warn!(namespace = %key.namespace, name = %key.name, %error, "webhook endpoint reconcile failed; retrying");
                     self.metrics
                         .reconcile_failed(Kind::WebhookEndpoint.as_str(), failure_reason(&error));
                     if let Some(tracked) = self.webhooks.get_mut(&key) {
@@ -90,12 +91,16 @@ impl ManifestState {
 
     /// The shared reconcile with the secret from the directory, and the
     /// status stored when it changed.
-    async fn reconcile_webhook(&self, key: &ObjectKey, endpoint: &WebhookEndpoint) -> Result<WebhookOutcome> {
+    async fn reconcile_webhook_endpoint(
+        &self,
+        key: &ObjectKey,
+        endpoint: &WebhookEndpoint,
+    ) -> Result<WebhookOutcome> {
         let reference = &endpoint.spec.secret_ref;
-        let secret_key = (Kind::Secret, key.1.clone(), reference.name.clone());
+        let secret_key = ObjectKey::new(Kind::Secret, key.namespace.clone(), reference.name.clone());
         let secret = self.secrets.get(&secret_key).map(|loaded| loaded.secret.as_ref());
-        let signing = signing_secret(secret, reference, &key.1);
-        let outcome = reconcile_webhook_endpoint(self.db(), endpoint, &signing, Utc::now()).await?;
+        let signing = signing_secret(secret, reference, &key.namespace);
+        let outcome = webhook::reconcile_webhook_endpoint(self.db(), endpoint, &signing, Utc::now()).await?;
         self.store_if_changed(key, endpoint, &outcome).await?;
         Ok(outcome)
     }
@@ -123,13 +128,13 @@ impl ManifestState {
         }
         self.metrics.set_phase(
             Kind::WebhookEndpoint.as_str(),
-            &metric_key(key),
+            &key.to_string(),
             reward_ready_label(&outcome.status.conditions),
         );
         if tracked.object.status.as_ref() != Some(&outcome.status) {
             report_problems(&tracked.origin, &outcome.problems);
-            if let Some(ready) = outcome.status.conditions.iter().find(|c| c.type_ == "Ready") {
-                tracing::info!(namespace = %key.1, name = %key.2, ready = ?ready.status, reason = %ready.reason, message = %ready.message, "webhook endpoint");
+            if let Some(ready) = ready_condition(&outcome.status.conditions) {
+                tracing::info!(namespace = %key.namespace, name = %key.name, ready = ?ready.status, reason = %ready.reason, message = %ready.message, "webhook endpoint");
             }
         }
         tracked.object.status = Some(outcome.status);
@@ -145,13 +150,13 @@ impl ManifestState {
             .filter(|(_, tracked)| tracked.failed)
             .map(|(key, _)| key.clone())
             .collect();
-        self.reconcile_webhooks(failed).await;
+        self.reconcile_webhook_endpoints(failed).await;
     }
 
     /// Every endpoint through the full reconcile (the safety net).
     pub(in crate::source::manifests) async fn resync_webhooks(&mut self) {
         let keys: Vec<_> = self.webhooks.keys().cloned().collect();
-        self.reconcile_webhooks(keys).await;
+        self.reconcile_webhook_endpoints(keys).await;
     }
 
     /// Copies the relay's delivery health (one read of every live row) into
@@ -164,7 +169,7 @@ impl ManifestState {
         let now = Utc::now();
         let mut changed = Vec::new();
         for (key, tracked) in &self.webhooks {
-            let Some(live) = health.get(&(key.1.clone(), key.2.clone())) else {
+            let Some(live) = health.get(&key.namespaced_name()) else {
                 continue;
             };
             if !tracked.in_force || tracked.failed {
