@@ -150,7 +150,13 @@ pub async fn record(
             Delivery::Refused(reason) => refused.push((row, reason)),
         }
     }
-    bounded(limit, outbox::mark_published(conn, &acked)).await?;
+    // At-least-once either way: only acknowledged rows are marked or
+    // removed, and a row kept for retention is never fetched again.
+    if settings.retention.is_zero() {
+        bounded(limit, outbox::remove_published(conn, &acked)).await?;
+    } else {
+        bounded(limit, outbox::mark_published(conn, &acked)).await?;
+    }
     for (row, reason) in refused {
         metrics.error("refused");
         let retry_in = delay_after(

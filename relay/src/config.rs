@@ -105,9 +105,11 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_ATTEMPTS", default_value_t = 10,
           value_parser = clap::value_parser!(i32).range(1..))]
     pub max_attempts: i32,
-    /// How long published rows are kept before deletion, in seconds (0 =
-    /// delete at the next cleanup).
-    #[arg(long, env = "RELAY_RETENTION_SECONDS", default_value_t = 3600)]
+    /// How long published rows are kept before deletion, in seconds. 0, the
+    /// default: deleted as soon as the broker acknowledges them instead of
+    /// marked, the cheapest write per row (the broker's stream is the
+    /// record of what was published; the outbox is the queue to it).
+    #[arg(long, env = "RELAY_RETENTION_SECONDS", default_value_t = 0)]
     pub retention_seconds: u64,
     /// How long a publish waits for the broker's acknowledgement, in ms.
     #[arg(long, env = "RELAY_ACK_TIMEOUT_MS", default_value_t = 10_000)]

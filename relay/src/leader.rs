@@ -62,8 +62,8 @@ async fn wait_for_lock(conn: &mut PgConnection, poll: Duration) -> sqlx::Result<
 ///
 /// Its commits do not wait for the WAL flush (`synchronous_commit=off`):
 /// everything the leader writes is safe to lose in a database crash. A
-/// lost mark (and the webhook fan-out in the same statement) leaves the
-/// row unpublished, so it is sent again and the broker and consumers drop
+/// lost mark or deletion (and the webhook fan-out in the same statement)
+/// leaves the row unpublished, so it is sent again and the broker and consumers drop
 /// the copy by its id; a lost refusal count or dead-lettering is redone at
 /// the row's next refusal. At-least-once holds, and the leader does not
 /// wait for a disk flush per batch.

@@ -1,7 +1,8 @@
 //! The relay loop: take the lock, connect to the broker, then publish due
-//! rows in id order, mark them after the broker's ack, count refusals and
-//! dead-letter a row refused RELAY_MAX_ATTEMPTS times, and delete rows
-//! past retention (DESIGN.md, "Event bus").
+//! rows in id order, mark them after the broker's ack (or delete them then,
+//! with no retention), count refusals and dead-letter a row refused
+//! RELAY_MAX_ATTEMPTS times, and delete rows past retention (DESIGN.md,
+//! "Event bus").
 //!
 //! At-least-once: a row is marked only after its ack, so a relay that dies
 //! in between publishes it again; the stable event id lets JetStream

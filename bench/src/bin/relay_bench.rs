@@ -53,6 +53,10 @@ struct Options {
     /// Unacknowledged publishes of the raw run.
     #[arg(long, default_value_t = 1_000)]
     window: usize,
+    /// RELAY_RETENTION_SECONDS of the drain runs (0, the relay's default,
+    /// deletes each row at its ack; more marks rows and keeps them).
+    #[arg(long, default_value_t = 0)]
+    retention_secs: u64,
     /// Concurrent claim loops of the latency run (0 skips it).
     #[arg(long, default_value_t = 16)]
     claimers: usize,
@@ -94,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
             count: options.messages,
             batch_size: options.batch_size,
             window: options.window,
+            retention: Duration::from_secs(options.retention_secs),
         };
         let mut rounds = Vec::new();
         for round in 0..options.rounds {
@@ -132,8 +137,8 @@ async fn main() -> anyhow::Result<()> {
     };
 
     println!(
-        "relay benchmark, binary mode, batch {}, {} messages, raw window {}",
-        options.batch_size, options.messages, options.window
+        "relay benchmark, binary mode, batch {}, {} messages, raw window {}, retention {} s",
+        options.batch_size, options.messages, options.window, options.retention_secs
     );
     for (broker, rounds) in &drained {
         print_drain(broker, options.messages, rounds);

@@ -6,7 +6,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use relay::{cloudevent, config::CeMode, outbox};
+use relay::{
+    cloudevent::{self, Outbound},
+    config::CeMode,
+    outbox,
+};
 use sqlx::PgPool;
 
 use super::{
@@ -63,6 +67,9 @@ pub struct DrainRun<'a> {
     pub batch_size: i64,
     /// Unacknowledged publishes of the raw run.
     pub window: usize,
+    /// RELAY_RETENTION_SECONDS of the relay runs: 0 deletes each row at
+    /// its ack, more marks it and keeps it.
+    pub retention: Duration,
 }
 
 impl DrainRun<'_> {
@@ -77,14 +84,17 @@ impl DrainRun<'_> {
     pub async fn round(&self, round: usize) -> anyhow::Result<Round> {
         sqlx::query("truncate outbox").execute(self.db).await?;
         fill_outbox(self.db, self.count).await?;
+        // Read before either run: the relay deletes the rows it publishes
+        // (RELAY_RETENTION_SECONDS=0).
+        let messages = raw_messages(self.db).await?;
         if round.is_multiple_of(2) {
             let relay = self.relay_rate().await?;
             Ok(Round {
                 relay,
-                raw: self.raw_rate().await?,
+                raw: self.raw_rate(&messages).await?,
             })
         } else {
-            let raw = self.raw_rate().await?;
+            let raw = self.raw_rate(&messages).await?;
             Ok(Round {
                 raw,
                 relay: self.relay_rate().await?,
@@ -96,7 +106,7 @@ impl DrainRun<'_> {
     /// start (lock, broker connection) to the last row marked.
     async fn relay_rate(&self) -> anyhow::Result<Rate> {
         self.broker.prepare(RELAY_DESTINATION, RELAY_PREFIX).await?;
-        let settings = relay_settings(
+        let mut settings = relay_settings(
             self.database_url,
             self.broker.kind,
             &self.broker.url,
@@ -104,6 +114,7 @@ impl DrainRun<'_> {
             RELAY_DESTINATION,
             self.batch_size,
         );
+        settings.retention = self.retention;
         let cpu = CpuSample::now(&self.database_name());
         let started = Instant::now();
         let run = RelayRun::start(settings);
@@ -143,17 +154,11 @@ impl DrainRun<'_> {
         })
     }
 
-    /// Messages per second of a raw pipelined publish of the backlog's
-    /// rows, read back and encoded as the relay encodes them.
-    async fn raw_rate(&self) -> anyhow::Result<Rate> {
-        let rows = outbox_rows(self.db).await?;
-        let messages = rows
-            .iter()
-            .map(|row| cloudevent::encode(row, RAW_PREFIX, CeMode::Binary))
-            .collect::<Result<Vec<_>, _>>()?;
+    /// Messages per second of a raw pipelined publish of `messages`.
+    async fn raw_rate(&self, messages: &[Outbound]) -> anyhow::Result<Rate> {
         self.broker.prepare(RAW_DESTINATION, RAW_PREFIX).await?;
         let cpu = CpuSample::now(&self.database_name());
-        let elapsed = raw::publish(&self.broker, RAW_DESTINATION, &messages, self.window).await?;
+        let elapsed = raw::publish(&self.broker, RAW_DESTINATION, messages, self.window).await?;
         let cpu = CpuSample::now(&self.database_name()).since(&cpu);
         let stored = self.broker.stored(RAW_DESTINATION).await?;
         ensure!(
@@ -193,12 +198,16 @@ pub async fn fill_outbox(db: &PgPool, count: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every outbox row, published or not, in id order, read as the relay
-/// reads them.
-async fn outbox_rows(db: &PgPool) -> anyhow::Result<Vec<outbox::OutboxRow>> {
+/// Every outbox row in id order, read and encoded as the relay reads and
+/// encodes them: the raw publish's messages.
+async fn raw_messages(db: &PgPool) -> anyhow::Result<Vec<Outbound>> {
     let ids: Vec<i64> = sqlx::query_scalar("select id from outbox order by id")
         .fetch_all(db)
         .await?;
     let mut conn = db.acquire().await?;
-    Ok(outbox::fetch_ids(&mut conn, &ids, CeMode::Binary).await?)
+    let rows = outbox::fetch_ids(&mut conn, &ids, CeMode::Binary).await?;
+    Ok(rows
+        .iter()
+        .map(|row| cloudevent::encode(row, RAW_PREFIX, CeMode::Binary))
+        .collect::<Result<Vec<_>, _>>()?)
 }

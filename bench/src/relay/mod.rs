@@ -43,7 +43,8 @@ pub fn relay_settings(
         batch_size,
         poll_interval: Duration::from_millis(50),
         max_attempts: 10,
-        retention: Duration::from_secs(3600),
+        // The relay's default (RELAY_RETENTION_SECONDS=0): removed at the ack.
+        retention: Duration::ZERO,
         backoff_max: Duration::from_secs(5),
         standby_poll: Duration::from_millis(200),
     }

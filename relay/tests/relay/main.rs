@@ -9,6 +9,7 @@ mod failover;
 mod nats;
 mod nats_faults;
 mod phases;
+mod retention;
 mod support;
 mod webhook_receiver;
 mod webhooks;

@@ -135,13 +135,10 @@ async fn a_row_the_stream_keeps_refusing_goes_to_dead_letters_and_the_rest_flow(
         json!({"n": 2}),
     )
     .await;
-    let relay = RunningRelay::start(settings(
-        &db.url,
-        TransportKind::Nats,
-        &nats_url(),
-        &prefix,
-        &stream,
-    ));
+    // Kept after publishing, so the published rows can be read back.
+    let mut relay_settings = settings(&db.url, TransportKind::Nats, &nats_url(), &prefix, &stream);
+    relay_settings.retention = Duration::from_secs(3600);
+    let relay = RunningRelay::start(relay_settings);
 
     wait_until(
         Duration::from_secs(20),

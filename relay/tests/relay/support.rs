@@ -51,7 +51,8 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", &Uuid::new_v4().simple().to_string()[..12])
 }
 
-/// Relay settings for tests: fast polls, short backoff, 3 attempts.
+/// Relay settings for tests: fast polls, short backoff, 3 attempts, and
+/// the default retention (0: rows deleted at their ack).
 pub fn settings(
     database_url: &str,
     kind: TransportKind,
@@ -73,7 +74,7 @@ pub fn settings(
         batch_size: 100,
         poll_interval: Duration::from_millis(20),
         max_attempts: 3,
-        retention: Duration::from_secs(3600),
+        retention: Duration::ZERO,
         backoff_max: Duration::from_millis(500),
         standby_poll: Duration::from_millis(200),
     }
