@@ -45,8 +45,9 @@ mkdir -p "$work_dir"
 # which is not migrated yet).
 if [ -d .sqlx ]; then export SQLX_OFFLINE=${SQLX_OFFLINE:-true}; fi
 if [ -z "${SKIP_BUILD:-}" ]; then
-  env -u DATABASE_URL cargo build --release -p api-server --bin api-server
-  env -u DATABASE_URL cargo build --release -p liveops-bench --bin claims_bench
+  # both packages in one invocation: the same feature set as a plain
+  # `cargo build --release -p api-server -p liveops-bench`, so nothing is rebuilt
+  env -u DATABASE_URL cargo build --release -p api-server -p liveops-bench --bin api-server --bin claims_bench
 fi
 
 port=$((20000 + RANDOM % 20000))
