@@ -118,6 +118,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let key_ttl = Duration::from_secs(u64::from(state.config.idempotency_key_ttl_seconds));
     let cleanup = tokio::spawn(claim::idempotency::run_key_cleanup(state.db.clone(), key_ttl));
+    let totals = tokio::spawn(claim::event_totals::run_event_totals(state.db.clone()));
     // Mail queued but not sent at shutdown stays in the outbox for the
     // next replica to send.
     let mail = tokio::spawn(delivery::run(
@@ -128,6 +129,7 @@ pub async fn serve(
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
+    totals.abort();
     mail.abort();
     served
 }

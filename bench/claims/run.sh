@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Claims benchmark: POST /claims/{rewardId}/claim under concurrent load
-# against the same claim statement sent raw by pgbench, to the same
-# database in the same run. Prints claims/s for both, their ratio, and p50
-# and p99 latency. Run by hand (not by CI), from anywhere:
+# Claims benchmark (issue 14): POST /claims/{rewardId}/claim under
+# concurrent load in three scenarios, each against a same-run baseline on
+# the same database: hot (one reward) and spread (60 rewards of one event)
+# against the same grant sent by pgbench as a naive six-round-trip
+# transaction (hot also against the claim statement sent raw), and storm (a
+# reward of stock 100, sold out during the warm-up: answers/s against the
+# hot granting rate). Prints claims/s, ratios, p50 and p99 latency. Run by
+# hand (not by CI), from anywhere:
 #
 #   bench/claims/run.sh                     # 32 connections, 10 s each
 #   CONNECTIONS=64 DURATION_SECS=20 bench/claims/run.sh
@@ -17,7 +21,10 @@
 # Environment: CONNECTIONS (32), DURATION_SECS (10), WARMUP_SECS (2),
 # API_POOL (DATABASE_MAX_CONNECTIONS of the api-server; default 20, the
 # server's own default: claims on one reward are admitted four at a time by
-# api-server/src/claim/admission.rs whatever the pool size).
+# api-server/src/claim/admission.rs whatever the pool size), API_SERVER_BIN
+# (default target/release/api-server: another build, e.g. main's, to
+# compare before and after on one machine state), SKIP_BUILD (set: use the
+# binaries as built).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,9 +44,16 @@ mkdir -p "$work_dir"
 # otherwise against the database named in .env (never the throwaway one,
 # which is not migrated yet).
 if [ -d .sqlx ]; then export SQLX_OFFLINE=${SQLX_OFFLINE:-true}; fi
-env -u DATABASE_URL cargo build --release -p api-server -p liveops-bench
+if [ -z "${SKIP_BUILD:-}" ]; then
+  # both packages in one invocation: the same feature set as a plain
+  # `cargo build --release -p api-server -p liveops-bench`, so nothing is rebuilt
+  env -u DATABASE_URL cargo build --release -p api-server -p liveops-bench --bin api-server --bin claims_bench
+fi
 
 port=$((20000 + RANDOM % 20000))
+# The ADMIN that lists the ledger in the history scenario.
+admin_email=bench-admin@example.com
+admin_password=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')
 api_url="http://127.0.0.1:$port"
 DATABASE_URL=$DATABASE_URL \
 JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=') \
@@ -47,9 +61,11 @@ LISTEN_ADDR=127.0.0.1:$port \
 RATE_LIMIT_LOGIN_PER_MINUTE=0 \
 RATE_LIMIT_SIGNUP_PER_MINUTE=0 \
 RATE_LIMIT_CLAIMS_PER_MINUTE=0 \
+ADMIN_EMAIL=$admin_email \
+ADMIN_PASSWORD=$admin_password \
 DATABASE_MAX_CONNECTIONS=$api_pool \
 RUST_LOG=${RUST_LOG:-warn} \
-  target/release/api-server >"$work_dir/api-server.log" 2>&1 &
+  "${API_SERVER_BIN:-target/release/api-server}" >"$work_dir/api-server.log" 2>&1 &
 api_pid=$!
 stop_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; }
 trap stop_api EXIT
@@ -76,8 +92,17 @@ select ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid,
 from generate_series(0, $connections - 1) as n;
 insert into rewards (id, event_id, namespace, name, display_name, quantity, per_user_limit, generation)
 values ('00000000-0000-4000-9000-000000000002', '00000000-0000-4000-9000-000000000001',
-        'bench', 'claims-bench-reward', 'Benchmark reward', null, 2147483647, 1)
-returning id;
+        'bench', 'claims-bench-reward', 'Benchmark reward', null, 2147483647, 1);
+-- spread: 60 rewards of the same event (ids in bench/src/claim_statement.rs)
+insert into rewards (id, event_id, namespace, name, display_name, quantity, per_user_limit, generation)
+select ('00000000-0000-4000-9100-' || lpad(n::text, 12, '0'))::uuid, '00000000-0000-4000-9000-000000000001',
+       'bench', 'spread-' || n, 'Spread reward ' || n, null, 2147483647, 1
+from generate_series(0, 59) as n;
+-- storm: stock 100, sold out during the storm's warm-up
+insert into rewards (id, event_id, namespace, name, display_name, quantity, per_user_limit, generation)
+values ('00000000-0000-4000-9000-000000000003', '00000000-0000-4000-9000-000000000001',
+        'bench', 'storm-reward', 'Storm reward', 100, 2147483647, 1);
+select '00000000-0000-4000-9000-000000000002';
 SQL
 )
 
@@ -85,9 +110,13 @@ target/release/claims_bench \
   --api-url "$api_url" \
   --database-url "$DATABASE_URL" \
   --reward-id "$reward_id" \
+  --spread \
+  --storm-reward-id 00000000-0000-4000-9000-000000000003 \
+  --admin-email "$admin_email" \
+  --admin-password "$admin_password" \
   --connections "$connections" \
   --duration-secs "$duration" \
   --warmup-secs "$warmup" \
   --work-dir "$work_dir"
 
-psql "$DATABASE_URL" -qAt -c "select 'claims recorded: ' || count(*) || ', reward claimed counter: ' || (select claimed from rewards where id = '$reward_id') from claims where status = 'success'"
+psql "$DATABASE_URL" -qAt -c "select 'hot reward: ' || count(*) || ' claims recorded, claimed counter ' || (select claimed from rewards where id = '$reward_id') from claims where status = 'success' and reward_id = '$reward_id'"

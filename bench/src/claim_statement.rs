@@ -30,6 +30,43 @@ pub fn pgbench_script(reward_id: &str) -> String {
     format!("{script};\n")
 }
 
+/// Rewards of the spread scenario (`bench/claims/run.sh` makes them).
+pub const SPREAD_REWARDS: usize = 60;
+
+/// Id of spread reward `n` (0-based): `00000000-0000-4000-9100-` followed by
+/// `n` in 12 digits.
+pub fn spread_reward_id(n: usize) -> String {
+    format!("00000000-0000-4000-9100-{n:012}")
+}
+
+/// SQL computing the id of spread reward `n` (a pgbench expression).
+pub fn spread_reward_id_sql(n: &str) -> String {
+    format!("('00000000-0000-4000-9100-' || lpad(({n})::text, 12, '0'))::uuid")
+}
+
+/// The baseline of the issue-14 targets: the same grant sent as a naive
+/// client would, six round trips (BEGIN, read the reward and its event,
+/// insert the claim at the user's next slot, take one unit of stock, write
+/// the outbox row, COMMIT). `reward` is a SQL expression (a literal, or
+/// [`spread_reward_id_sql`] of a pgbench variable); `prelude` goes first
+/// (pgbench `\set` lines).
+pub fn naive_pgbench_script(prelude: &str, reward: &str) -> String {
+    let user = bench_user_id_sql(":client_id");
+    format!(
+        "{prelude}BEGIN;\n\
+         select r.per_user_limit, r.quantity, r.claimed, e.id, e.starts_at, e.ends_at, e.generation \
+         from rewards r join events e on e.id = r.event_id where r.id = {reward};\n\
+         insert into claims (user_id, reward_id, event_id, status, period_key, slot, event_generation) \
+         select {user}, r.id, r.event_id, 'success', 'once', coalesce((select max(c.slot) from claims c \
+         where c.user_id = {user} and c.reward_id = r.id and c.period_key = 'once' \
+         and c.status = 'success'), 0) + 1, 1 from rewards r where r.id = {reward};\n\
+         update rewards set claimed = claimed + 1 where id = {reward} and (quantity is null or claimed < quantity);\n\
+         insert into outbox (event_type, payload) values ('dev.liveops.reward.claimed', \
+         jsonb_build_object('rewardId', {reward}, 'userId', {user}));\n\
+         COMMIT;\n"
+    )
+}
+
 /// SQL computing the id of bench user `n` (0-based): ids are
 /// `00000000-0000-4000-8000-` followed by `n` in 12 digits.
 pub fn bench_user_id_sql(n: &str) -> String {
@@ -38,7 +75,7 @@ pub fn bench_user_id_sql(n: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{claim_sql, pgbench_script};
+    use super::{claim_sql, naive_pgbench_script, pgbench_script, spread_reward_id, spread_reward_id_sql};
 
     #[test]
     fn the_claim_statement_is_found_with_its_six_placeholders() {
@@ -56,5 +93,14 @@ mod tests {
         assert!(!script.contains('$') && !script.contains("--"));
         assert_eq!(script.matches(';').count(), 1);
         assert!(script.contains(":client_id"));
+    }
+
+    #[test]
+    fn the_naive_script_is_six_statements_with_the_prelude_first() {
+        let script = naive_pgbench_script("\\set n random(0, 59)\n", &spread_reward_id_sql(":n"));
+        assert!(script.starts_with("\\set n random(0, 59)\nBEGIN;"), "{script}");
+        assert_eq!(script.matches(";\n").count(), 6, "{script}");
+        assert!(script.ends_with("COMMIT;\n"));
+        assert_eq!(spread_reward_id(7), "00000000-0000-4000-9100-000000000007");
     }
 }

@@ -1,7 +1,11 @@
 //! Password rules and argon2id hashing, always on the blocking pool so a
-//! hash never stalls the async runtime (DESIGN.md, "Security baseline").
+//! hash never stalls the async runtime (DESIGN.md, "Security baseline"),
+//! and at most half the cores hashing at once so a login storm cannot
+//! starve claims (issue 14).
 
 use std::sync::OnceLock;
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::{SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
@@ -32,9 +36,29 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Hashes running at once: half the cores, at least one. Each takes a core
+/// for tens of milliseconds; with one per core, 8 clients logging in back
+/// to back left claims waiting behind them. Logins beyond this wait for a
+/// turn here, off any core.
+fn hashing_turns() -> &'static Semaphore {
+    static TURNS: OnceLock<Semaphore> = OnceLock::new();
+    TURNS.get_or_init(|| Semaphore::new(hashing_turn_count()))
+}
+
+fn hashing_turn_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (cores / 2).max(1)
+}
+
+/// Runs `work` (an argon2 computation) on the blocking pool, in turn.
+async fn on_hashing_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _turn = hashing_turns().acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
+
 /// The PHC string of `password`, hashed on the blocking pool.
 pub async fn hash(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_now(&password)).await?
+    on_hashing_turn(move || hash_now(&password)).await?
 }
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
@@ -49,7 +73,7 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
 /// hash (unknown email) a dummy hash is verified anyway, so the answer takes
 /// as long as for a real account and timing does not reveal who exists.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_turn(move || {
         let exists = stored.is_some();
         let phc = match stored {
             Some(phc) => phc,
@@ -79,7 +103,7 @@ fn dummy_hash() -> anyhow::Result<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_length, hash, verify};
+    use super::{check_length, hash, hashing_turn_count, verify};
 
     #[test]
     fn length_rule_counts_characters_between_8_and_128() {
@@ -104,6 +128,22 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_hashes_all_finish_in_turn_and_verify() {
+        let hashes: Vec<_> = (0..4)
+            .map(|n| tokio::spawn(hash(format!("password number {n}"))))
+            .collect();
+        for (n, task) in hashes.into_iter().enumerate() {
+            let stored = task.await.expect("task").expect("hash");
+            assert!(
+                verify(format!("password number {n}"), Some(stored))
+                    .await
+                    .expect("verify")
+            );
+        }
+        assert!(hashing_turn_count() >= 1);
     }
 
     #[tokio::test]

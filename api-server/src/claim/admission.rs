@@ -1,8 +1,8 @@
 //! Admission to the claim statement: at most a few claims on the same
 //! reward run in the database at once from this process; the rest wait here.
 //!
-//! Every claim on a reward updates the same two rows (its event's
-//! `claims_total` and its own `claimed`), so claims on one reward execute
+//! Every claim on a reward updates the same row (its own `claimed`, and its
+//! event's `claims_total` when the event is capped), so claims on one reward execute
 //! one after another whatever the concurrency. Waiting for those row locks
 //! inside PostgreSQL costs a backend, a lock-manager queue and a wake-up per
 //! hand-off; waiting on a semaphore here costs nothing, and leaves the

@@ -21,6 +21,9 @@ pub enum Decision {
     Granted(GrantedClaim),
     /// Refused; nothing was written.
     Refused(ClaimRefusal),
+    /// Refused by a limit or the stock, and already recorded in the ledger
+    /// by the statement itself (its `refusal_recorded`).
+    Recorded(ClaimRefusal),
     /// The Idempotency-Key was answered before with this ledger row.
     Answered {
         /// The claim row (a grant or a recorded refusal).
@@ -97,7 +100,10 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
         cap_reached: row.cap_reached == Some(true),
     };
     if let Some(refusal) = flags.refusal() {
-        return Ok(Decision::Refused(refusal));
+        return Ok(match row.recorded_refusal {
+            Some(reason) if reason == refusal.code() => Decision::Recorded(refusal),
+            _ => Decision::Refused(refusal),
+        });
     }
     if row.condition_pending == Some(true) {
         let (Some(condition), Some(generation), Some(time_zone), Some(starts_at), Some(ends_at)) = (
@@ -236,7 +242,9 @@ fn decision_from_abort(error: sqlx::Error) -> sqlx::Result<Decision> {
     match abort_reason(&error).as_deref() {
         Some("SOLD_OUT") => Ok(Decision::Refused(ClaimRefusal::SoldOut { event_cap: false })),
         Some("MAX_CLAIMS_REACHED") => Ok(Decision::Refused(ClaimRefusal::SoldOut { event_cap: true })),
-        Some("KEY_TAKEN") => Ok(Decision::Retry),
+        // a concurrent request took the key, or the event gained or lost
+        // its cap after the statement read it (migration 0036)
+        Some("KEY_TAKEN" | "CAP_CHANGED") => Ok(Decision::Retry),
         _ => Err(error),
     }
 }

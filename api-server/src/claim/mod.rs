@@ -9,6 +9,7 @@ pub mod answer;
 pub mod conditions;
 pub mod cursor;
 pub mod decision;
+pub mod event_totals;
 pub mod explain;
 pub mod history;
 pub mod idempotency;

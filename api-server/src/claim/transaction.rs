@@ -1,7 +1,8 @@
 //! Claiming a reward: runs the claim statement ([`super::decision`]) until
 //! it comes to an answer, evaluates a condition when the statement asks for
-//! it, records refusals, and answers an Idempotency-Key retry from the
-//! ledger. The HTTP handler only turns the [`ClaimAnswer`] into a response.
+//! it, records the refusals the statement did not record itself, and
+//! answers an Idempotency-Key retry from the ledger. The HTTP handler only
+//! turns the [`ClaimAnswer`] into a response.
 
 use std::time::Duration;
 
@@ -53,6 +54,7 @@ pub async fn claim_reward(db: &PgPool, request: ClaimRequest<'_>) -> sqlx::Resul
         match decided {
             Ok(Decision::Granted(claim)) => return Ok(fresh(ClaimOutcome::Granted(claim))),
             Ok(Decision::Refused(refusal)) => return refuse(db, &attempt, refusal).await,
+            Ok(Decision::Recorded(refusal)) => return Ok(fresh(ClaimOutcome::Refused(refusal))),
             Ok(Decision::Answered { claim_id }) => {
                 let outcome = stored_outcome(db, claim_id).await?;
                 return Ok(ClaimAnswer {

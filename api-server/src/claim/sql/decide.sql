@@ -6,12 +6,16 @@
 -- caller was verified to meet (null: not verified), $4 the Idempotency-Key
 -- (null: none), $5 the id for a new claim row, $6 key lifetime in seconds.
 --
+-- A refusal by a limit or the stock is recorded in the ledger by this same
+-- statement (`refusal_recorded`); other refusals by record_refusal.sql.
+--
 -- Data-modifying CTEs in the order their data dependencies force: the
--- claim row and the outbox row first (no contended lock), then the two hot
--- rows (the event's claims_total, the reward's stock), so their locks are
--- held only for two updates and the commit. When the stock or the event cap
--- turns out to be exhausted after the claim row was written,
--- `liveops_claim_abort` (migration 0020) raises and undoes the statement.
+-- claim row and the outbox row first (no contended lock), then the hot
+-- rows (a capped event's claims_total, the reward's stock), so their locks
+-- are held only for those updates and the commit. When the stock or the
+-- event cap turns out to be exhausted after the claim row was written, or
+-- the event's cap changed under the claim, `liveops_claim_abort`
+-- (migration 0020) raises and undoes the statement.
 with prior as (
     -- the claim row this key was first answered with: answer it again
     select k.reward_id, k.claim_id
@@ -27,6 +31,7 @@ target as (
            e.id as event_id, e.namespace, e.name as event_name, e.generation,
            e.condition, e.time_zone, e.starts_at, e.ends_at, e.max_rewards_per_user,
            e.max_claims is not null and e.claims_total >= e.max_claims as cap_reached,
+           e.max_claims is not null as capped,
            e.deleted_at is not null as event_deleted, e.suspended,
            e.phase = 'Invalid' as invalid,
            now() < e.starts_at as before_start,
@@ -64,6 +69,40 @@ decided as (
            c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
            c.condition <> '{}'::jsonb and c.generation is distinct from $3 as condition_pending
     from counted c
+),
+refused as (
+    -- a limit or the stock refuses (in the precedence of decision.rs's
+    -- `Flags::refusal`; `open_target` already let only open events through):
+    -- recorded right here, so a refusal costs this one statement, not a
+    -- second one after it (issue 14: a sold-out storm)
+    select d.reward_id, d.event_id, d.generation,
+           case when d.reward_limit_reached or d.event_limit_reached then 'ALREADY_CLAIMED'
+                else 'SOLD_OUT' end as reason
+    from decided d
+    where d.reward_limit_reached or d.event_limit_reached or d.stock_gone or d.cap_reached
+),
+refusal_recorded as (
+    -- as sql/record_refusal.sql: identical refusals within one hour are
+    -- one counted row
+    insert into claims as c (user_id, reward_id, event_id, status, reason, event_generation,
+                             idempotency_key, refused_in, last_attempt_at)
+    select $2, f.reward_id, f.event_id, 'failed', f.reason, f.generation, $4::text,
+           date_trunc('hour', now()), now()
+    from refused f
+    on conflict (user_id, reward_id, reason, refused_in) where status = 'failed' and refused_in is not null
+    do update set attempts = c.attempts + 1, last_attempt_at = excluded.last_attempt_at,
+                  event_generation = excluded.event_generation
+    returning c.id, c.reason
+),
+refusal_keyed as (
+    -- the key answers this refusal from now on; a live key of a concurrent
+    -- twin is left alone (its answer wins)
+    insert into claim_idempotency_keys as k (user_id, key, reward_id, claim_id)
+    select $2, $4::text, $1, r.id from refusal_recorded r where $4::text is not null
+    on conflict (user_id, key) do update
+        set reward_id = excluded.reward_id, claim_id = excluded.claim_id, created_at = now()
+        where k.created_at <= now() - make_interval(secs => $6)
+    returning 1
 ),
 granted_target as (
     select * from decided
@@ -110,15 +149,25 @@ announced as (
     returning id
 ),
 capped as (
+    -- only a capped event's row is counted here, under its lock: that is
+    -- what enforces `max_claims`; an uncapped event's total is the sum of
+    -- its rewards' `claimed` (migration 0036), so claims on its rewards do
+    -- not queue on one row
     update events e set claims_total = e.claims_total + 1
     from granted_target g
-    where e.id = g.event_id and exists (select 1 from announced)
+    where e.id = g.event_id and g.capped and exists (select 1 from announced)
       and (e.max_claims is null or e.claims_total < e.max_claims)
     returning e.id
 ),
 stocked as (
+    -- `event_capped` as this statement read it: a cap added or removed
+    -- since (migration 0036's trigger rewrites the row) makes this update
+    -- nothing and the claim runs again
     update rewards r set claimed = r.claimed + 1
-    where r.id = $1 and exists (select 1 from capped)
+    from granted_target g
+    where r.id = $1 and exists (select 1 from announced)
+      and (not g.capped or exists (select 1 from capped))
+      and r.event_capped = g.capped
       and (r.quantity is null or r.claimed < r.quantity)
     returning r.id, r.claimed, r.quantity
 ),
@@ -157,10 +206,13 @@ select p.reward_id as "prior_reward_id?", p.claim_id as "prior_claim_id?",
        t.reward_name as "reward_name?", t.reward_display_name as "reward_display_name?",
        t.payload as "payload?",
        i.id as "claim_id?", i.created_at as "created_at?",
+       (select r.reason from refusal_recorded r) as "recorded_refusal?",
        case
            when i.id is not null and not exists (select 1 from stocked)
-               then liveops_claim_abort(case when exists (select 1 from capped)
-                                             then 'SOLD_OUT' else 'MAX_CLAIMS_REACHED' end)
+               then liveops_claim_abort(case
+                   when t.capped and not exists (select 1 from capped) then 'MAX_CLAIMS_REACHED'
+                   when liveops_reward_capped_now($1) is distinct from t.capped then 'CAP_CHANGED'
+                   else 'SOLD_OUT' end)
            -- a concurrent request with the same key answered first
            when i.id is not null and $4::text is not null and not exists (select 1 from keyed)
                then liveops_claim_abort('KEY_TAKEN')

@@ -2,9 +2,11 @@
 //! PostgreSQL, with rows inserted directly (no HTTP).
 
 mod conditions;
+mod event_totals;
 mod explain;
 mod fixtures;
 mod idempotency;
 mod limits;
 mod races;
+mod refusals;
 mod transaction;
