@@ -35,15 +35,13 @@ target as (
            e.deleted_at is not null as event_deleted, e.suspended,
            e.phase = 'Invalid' as invalid,
            now() < e.starts_at as before_start,
-           now() >= e.starts_at and now() < e.ends_at as in_window,
-           case e.claim_frequency
-               when 'Once' then 'once'
-               when 'Daily' then to_char(now() at time zone e.time_zone, 'YYYY-MM-DD')
-               else to_char(now() at time zone e.time_zone, 'IYYY-"W"IW')
-           end as period_key
+           now() >= e.starts_at and now() < coalesce(e.claim_until, e.ends_at) as in_window,
+           liveops_period_key(e.claim_frequency, e.time_zone, e.reset_at, now()) as period_key
     from rewards r
     join events e on e.id = r.event_id
     where r.id = $1 and not exists (select 1 from prior)
+      -- an event is unknown to players before `announceAt`
+      and (e.announce_at is null or now() >= e.announce_at)
 ),
 open_target as (
     select * from target
