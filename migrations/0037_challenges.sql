@@ -36,16 +36,36 @@ create function liveops_period_key(frequency claim_frequency, zone text, reset_a
         else to_char(liveops_period_day(zone, reset_at, at), 'IYYY-"W"IW')
     end;
 
--- When the period holding `at` ends (the next reset); null for 'Once'.
-create function liveops_period_ends_at(frequency claim_frequency, zone text, reset_at time, at timestamptz)
-    returns timestamptz
+-- The first local day of the period after the one holding `at`; null for 'Once'.
+create function liveops_next_period_day(frequency claim_frequency, zone text, reset_at time, at timestamptz)
+    returns date
     language sql stable parallel safe
     return case frequency
         when 'Once' then null
-        when 'Daily' then ((liveops_period_day(zone, reset_at, at) + 1) + reset_at) at time zone zone
-        else ((date_trunc('week', liveops_period_day(zone, reset_at, at))::date + 7) + reset_at)
-             at time zone zone
+        when 'Daily' then liveops_period_day(zone, reset_at, at) + 1
+        else date_trunc('week', liveops_period_day(zone, reset_at, at))::date + 7
     end;
+
+-- When the period holding `at` ends (the next reset); null for 'Once'. The
+-- first instant whose period day is the next period's: normally that day at
+-- `reset_at`, but when the reset time falls in a DST gap it is the jump
+-- (on the hour or a quarter past it), and when it occurs twice (the clocks
+-- go back) it is the first occurrence.
+create function liveops_period_ends_at(frequency claim_frequency, zone text, reset_at time, at timestamptz)
+    returns timestamptz
+    language sql stable parallel safe
+    return (
+        select min(candidate)
+        from (select (liveops_next_period_day(frequency, zone, reset_at, at) + reset_at) at time zone zone
+                  as naive) next_reset,
+             unnest(array[naive - interval '1 hour', naive, date_trunc('hour', naive),
+                          date_trunc('hour', naive) + interval '15 minutes',
+                          date_trunc('hour', naive) + interval '30 minutes',
+                          date_trunc('hour', naive) + interval '45 minutes']) as candidate
+        where candidate <= naive
+          and liveops_period_day(zone, reset_at, candidate)
+              >= liveops_next_period_day(frequency, zone, reset_at, at)
+    );
 
 create type counter_aggregation as enum ('Sum', 'Max', 'DistinctDays');
 

@@ -61,59 +61,12 @@ pub struct EventRow<'a> {
 /// `claims_total`. An existing row keeps its id, so a re-created Event keeps
 /// its claims, its rewards and `claims_total`.
 pub async fn upsert_event(db: &PgPool, row: EventRow<'_>) -> Result<ProjectedEvent> {
-    let spec = row.spec;
-    let condition = serde_json::to_value(spec.condition.clone().unwrap_or_default())?;
-    let total = sqlx::query!(
-        "with upserted as (
-         insert into events (id, namespace, name, display_name, description, starts_at, ends_at,
-                             time_zone, condition, claim_frequency, max_rewards_per_user, suspended,
-                             max_claims, phase, generation)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::claim_frequency, $11, $12, $13,
-                 $14::text::event_phase, $15)
-         on conflict (namespace, name) do update set
-             display_name = excluded.display_name, description = excluded.description,
-             starts_at = excluded.starts_at, ends_at = excluded.ends_at, time_zone = excluded.time_zone,
-             condition = excluded.condition, claim_frequency = excluded.claim_frequency,
-             max_rewards_per_user = excluded.max_rewards_per_user,
-             suspended = excluded.suspended, max_claims = excluded.max_claims,
-             phase = excluded.phase, generation = excluded.generation,
-             deleted_at = null, updated_at = now()
-         where (events.display_name, events.description, events.starts_at, events.ends_at,
-                events.time_zone, events.condition, events.claim_frequency, events.max_rewards_per_user,
-                events.suspended, events.max_claims, events.phase, events.generation, events.deleted_at)
-           is distinct from
-               (excluded.display_name, excluded.description, excluded.starts_at, excluded.ends_at,
-                excluded.time_zone, excluded.condition, excluded.claim_frequency,
-                excluded.max_rewards_per_user, excluded.suspended, excluded.max_claims, excluded.phase,
-                excluded.generation, null::timestamptz)
-         returning id, claims_total
-         )
-         select id as \"id!\", claims_total as \"claims_total!\" from upserted
-         union all
-         select id, claims_total from events
-         where namespace = $2 and name = $3 and not exists (select 1 from upserted)",
-        definition_id(Kind::Event, row.namespace, row.name),
-        row.namespace,
-        row.name,
-        spec.display_name,
-        spec.description,
-        spec.starts_at,
-        spec.ends_at,
-        spec.time_zone,
-        condition,
-        frequency_name(spec.claim_policy.frequency),
-        spec.claim_policy.max_rewards_per_user,
-        spec.suspend,
-        spec.max_claims,
-        row.phase.as_str(),
-        row.generation,
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(ProjectedEvent {
-        id: total.id,
-        claims_total: i64::from(total.claims_total),
-    })
+    // one statement for one row or many: the batch of one
+    let key = (row.namespace.to_owned(), row.name.to_owned());
+    upsert_events(db, &[row])
+        .await?
+        .remove(&key)
+        .ok_or_else(|| sqlx::Error::RowNotFound.into())
 }
 
 /// Marks an existing event row Invalid and suspended, so no claim passes

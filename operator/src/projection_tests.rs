@@ -20,6 +20,8 @@ pub(super) fn event_spec() -> EventSpec {
         description: "d".into(),
         starts_at: at("2026-03-01T00:00:00Z"),
         ends_at: at("2026-03-08T00:00:00Z"),
+        announce_at: None,
+        claim_until: None,
         time_zone: "Asia/Seoul".into(),
         condition: None,
         claim_policy: ClaimPolicy::default(),

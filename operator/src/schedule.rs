@@ -15,8 +15,20 @@ pub struct Schedule {
     /// The next instant the phase changes; `None` when nothing is ahead
     /// (Ended, or Invalid until the spec changes).
     pub next_transition_at: Option<DateTime<Utc>>,
+    /// When claims close, while that is still ahead and differs from the
+    /// window's end: `claimUntil`, the grace window after endsAt in which
+    /// claims still work. The operator wakes then to say claims closed.
+    pub claims_close_at: Option<DateTime<Utc>>,
     /// Why the spec is Invalid; empty otherwise.
     pub problems: Vec<SpecProblem>,
+}
+
+impl Schedule {
+    /// The next instant the status changes: a phase boundary, or the end of
+    /// the grace window.
+    pub fn wake_at(&self) -> Option<DateTime<Utc>> {
+        self.next_transition_at.or(self.claims_close_at)
+    }
 }
 
 /// The phase of an Event with `spec` at `now`, and its next boundary.
@@ -30,6 +42,7 @@ pub fn schedule_at(spec: &EventSpec, now: DateTime<Utc>) -> Schedule {
         return Schedule {
             phase: EventPhase::Invalid,
             next_transition_at: None,
+            claims_close_at: None,
             problems,
         };
     }
@@ -42,9 +55,13 @@ pub fn schedule_at(spec: &EventSpec, now: DateTime<Utc>) -> Schedule {
     } else {
         (EventPhase::Active, Some(spec.ends_at))
     };
+    let claims_close_at = spec
+        .claim_until
+        .filter(|until| *until > spec.ends_at && now < *until);
     Schedule {
         phase,
         next_transition_at,
+        claims_close_at,
         problems,
     }
 }

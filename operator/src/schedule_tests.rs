@@ -22,6 +22,8 @@ fn spec(starts: &str, ends: &str) -> EventSpec {
         description: String::new(),
         starts_at: at(starts),
         ends_at: at(ends),
+        announce_at: None,
+        claim_until: None,
         time_zone: "UTC".into(),
         condition: None,
         claim_policy: ClaimPolicy::default(),
@@ -233,4 +235,38 @@ fn every_instant_around_the_boundaries_has_the_expected_phase() {
             step
         };
     }
+}
+
+#[test]
+fn a_grace_window_keeps_claims_open_after_the_end() {
+    let mut event = spec(START, END);
+    event.claim_until = Some(at("2026-03-09T00:00:00Z"));
+    let active = schedule_at(&event, at(START));
+    assert_eq!(active.next_transition_at, Some(at(END)));
+    assert_eq!(active.wake_at(), Some(at(END)));
+    let grace = schedule_at(&event, at(END));
+    assert_eq!(grace.phase, EventPhase::Ended);
+    assert_eq!(grace.next_transition_at, None);
+    assert_eq!(grace.claims_close_at, Some(at("2026-03-09T00:00:00Z")));
+    assert_eq!(grace.wake_at(), Some(at("2026-03-09T00:00:00Z")));
+    let closed = schedule_at(&event, at("2026-03-09T00:00:00Z"));
+    assert_eq!((closed.phase, closed.wake_at()), (EventPhase::Ended, None));
+}
+
+#[test]
+fn a_grace_window_equal_to_the_end_is_none() {
+    let mut event = spec(START, END);
+    event.claim_until = Some(at(END));
+    assert_eq!(schedule_at(&event, at(START)).claims_close_at, None);
+}
+
+#[test]
+fn an_inconsistent_window_is_invalid() {
+    let mut event = spec(START, END);
+    event.announce_at = Some(at(START) + Duration::seconds(1));
+    event.claim_until = Some(at(END) - Duration::seconds(1));
+    let s = schedule_at(&event, at(START));
+    assert_eq!(s.phase, EventPhase::Invalid);
+    let fields: Vec<&str> = s.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["spec.announceAt", "spec.claimUntil"]);
 }

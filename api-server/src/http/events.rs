@@ -18,6 +18,7 @@ use super::{
     error_responses::{BadRequest, PROBLEM_JSON, Unauthenticated, Unavailable},
     extract::{Path, Query},
 };
+use crate::role::Role;
 
 /// The event routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,8 +63,15 @@ pub struct EventView {
     pub description: String,
     /// Claims open at this instant.
     pub starts_at: DateTime<Utc>,
-    /// Claims close at this instant.
+    /// The event window ends (counting stops) at this instant.
     pub ends_at: DateTime<Utc>,
+    /// Listed to players from this instant; null = as soon as it exists.
+    pub announce_at: Option<DateTime<Utc>>,
+    /// Claims close at this instant: `claimUntil`, or `endsAt` when unset.
+    pub claims_close_at: DateTime<Utc>,
+    /// Local time of day (`HH:MM`, the event's zone) when Daily and Weekly
+    /// periods turn over.
+    pub reset_at: String,
     /// IANA zone defining days for streaks and Daily/Weekly periods.
     pub time_zone: String,
     /// Scheduled, Active, Ended, Suspended or Invalid, as the operator last wrote it.
@@ -112,8 +120,9 @@ pub struct EventsQuery {
     pub include: Option<EventInclusion>,
 }
 
-/// Events that have not ended (all with `?include=ended`); deleted events
-/// are never shown. Any signed-in role.
+/// Events whose claims have not closed (all with `?include=ended`); deleted
+/// events are never shown, nor, to users, events before their `announceAt`.
+/// Any signed-in role.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery),
     responses(
         (status = 200, description = "the events", body = EventList, links(
@@ -126,16 +135,17 @@ pub struct EventsQuery {
         BadRequest, Unauthenticated, Unavailable),
     security(("bearer" = [])))]
 pub async fn list_events(
-    _who: Authorized<AnyRole>,
+    who: Authorized<AnyRole>,
     State(state): State<AppState>,
     Query(query): Query<EventsQuery>,
 ) -> Result<axum::Json<EventList>> {
     let include_ended = query.include == Some(EventInclusion::Ended);
-    let events = load_events(&state.db, None, include_ended).await?;
+    let events = load_events(&state.db, None, include_ended, sees_unannounced(who.role)).await?;
     Ok(axum::Json(EventList { events }))
 }
 
-/// One event, ended or not; 404 when unknown or deleted. Any signed-in role.
+/// One event, ended or not; 404 when unknown or deleted, and to users before
+/// its `announceAt`. Any signed-in role.
 #[utoipa::path(get, path = "/events/{eventId}", tag = "events",
     params(("eventId" = Uuid, Path, description = "Event id")),
     responses(
@@ -147,11 +157,11 @@ pub async fn list_events(
         (status = 404, description = "EVENT_NOT_FOUND", body = Problem, content_type = PROBLEM_JSON), Unavailable),
     security(("bearer" = [])))]
 pub async fn get_event(
-    _who: Authorized<AnyRole>,
+    who: Authorized<AnyRole>,
     State(state): State<AppState>,
     Path(event_id): Path<Uuid>,
 ) -> Result<axum::Json<EventAnswer>> {
-    let event = load_events(&state.db, Some(event_id), true)
+    let event = load_events(&state.db, Some(event_id), true, sees_unannounced(who.role))
         .await?
         .into_iter()
         .next()
@@ -159,21 +169,35 @@ pub async fn get_event(
     Ok(axum::Json(EventAnswer { event }))
 }
 
+/// Staff see events before their `announceAt` (to check them); players do not.
+fn sees_unannounced(role: Role) -> bool {
+    role != Role::User
+}
+
 /// Live events (one when `only` is set) with their live rewards.
-async fn load_events(db: &PgPool, only: Option<Uuid>, include_ended: bool) -> Result<Vec<EventView>> {
+async fn load_events(
+    db: &PgPool,
+    only: Option<Uuid>,
+    include_ended: bool,
+    include_unannounced: bool,
+) -> Result<Vec<EventView>> {
     let rows = sqlx::query!(
         r#"
         select id, namespace, name, display_name, description, starts_at, ends_at, time_zone,
                phase::text as "phase!", condition,
-               claim_frequency as "claim_frequency: ClaimFrequency", max_claims
+               claim_frequency as "claim_frequency: ClaimFrequency", max_claims, announce_at,
+               coalesce(claim_until, ends_at) as "claims_close_at!",
+               to_char(reset_at, 'HH24:MI') as "reset_at!"
         from events
         where deleted_at is null
           and ($1::uuid is null or id = $1)
-          and ($2 or ends_at > now())
+          and ($2 or coalesce(claim_until, ends_at) > now())
+          and ($3 or announce_at is null or announce_at <= now())
         order by starts_at, namespace, name
         "#,
         only,
         include_ended,
+        include_unannounced,
     )
     .fetch_all(db)
     .await?;
@@ -212,6 +236,9 @@ async fn load_events(db: &PgPool, only: Option<Uuid>, include_ended: bool) -> Re
             description: row.description,
             starts_at: row.starts_at,
             ends_at: row.ends_at,
+            announce_at: row.announce_at,
+            claims_close_at: row.claims_close_at,
+            reset_at: row.reset_at,
             time_zone: row.time_zone,
             phase: row.phase,
             condition: row.condition,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Event, Reward, validation::event_spec_problems};
 
-fn event(spec: Value) -> Event {
+pub(super) fn event(spec: Value) -> Event {
     serde_json::from_value(json!({
         "apiVersion": "liveops.dev/v1alpha1",
         "kind": "Event",
@@ -27,7 +27,7 @@ fn reward(spec: Value) -> Reward {
     .expect("test Reward parses")
 }
 
-fn week(extra: Value) -> Value {
+pub(super) fn week(extra: Value) -> Value {
     let mut spec = json!({
         "displayName": "Week",
         "startsAt": "2026-03-01T00:00:00Z",
@@ -41,7 +41,7 @@ fn week(extra: Value) -> Value {
 
 /// Passes both the CEL rules and the operator's own checks, which must
 /// never refuse what the API server admits.
-fn accepted(event: &Event) -> Result<(), String> {
+pub(super) fn accepted(event: &Event) -> Result<(), String> {
     validate_cel(event).map_err(|errors| format!("CEL: {errors:?}"))?;
     match event_spec_problems(&event.spec).as_slice() {
         [] => Ok(()),
@@ -51,7 +51,7 @@ fn accepted(event: &Event) -> Result<(), String> {
 
 /// Refused by the CEL rule whose message contains `needle`, and by the
 /// operator's checks too (manifests mode has no API server).
-fn rejected_with(event: &Event, needle: &str) {
+pub(super) fn rejected_with(event: &Event, needle: &str) {
     assert!(
         !event_spec_problems(&event.spec).is_empty(),
         "the operator refuses it too"

@@ -48,6 +48,14 @@ use crate::{ClaimFrequency, ConditionSpec};
         .message("condition.loginDays.days does not fit inside [startsAt, endsAt)")
         .field_path(".condition.loginDays.days")
         .reason(Reason::FieldValueInvalid),
+    validation = Rule::new("!has(self.announceAt) || self.announceAt <= self.startsAt")
+        .message("announceAt must not be after startsAt")
+        .field_path(".announceAt")
+        .reason(Reason::FieldValueInvalid),
+    validation = Rule::new("!has(self.claimUntil) || self.claimUntil >= self.endsAt")
+        .message("claimUntil must not be before endsAt")
+        .field_path(".claimUntil")
+        .reason(Reason::FieldValueInvalid),
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventSpec {
@@ -62,6 +70,16 @@ pub struct EventSpec {
     /// End of the event window (RFC 3339, exclusive): the event is Ended at
     /// exactly this instant. Must be after startsAt.
     pub ends_at: DateTime<Utc>,
+    /// When players first see the event (RFC 3339; at most startsAt): it is
+    /// listed as Scheduled from then on and unknown to players before.
+    /// Absent: listed as soon as it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce_at: Option<DateTime<Utc>>,
+    /// End of the grace window (RFC 3339; at least endsAt): claims still
+    /// work after endsAt until this instant, while counters have stopped
+    /// counting. Absent: claims end at endsAt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_until: Option<DateTime<Utc>>,
     /// IANA time zone name (e.g. `Asia/Seoul`) that defines a "day" for
     /// streaks, distinct login days and Daily/Weekly claim periods.
     #[serde(default = "default_time_zone")]
@@ -117,6 +135,12 @@ fn default_time_zone() -> String {
 
 /// How often one user may claim, and how many of the event's rewards.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(
+    validation = Rule::new("!has(self.resetAt) || (has(self.frequency) && self.frequency != 'Once')")
+        .message("resetAt applies to Daily and Weekly claim periods only")
+        .field_path(".resetAt")
+        .reason(Reason::FieldValueInvalid),
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClaimPolicy {
     /// `Once` for the whole event (default), `Daily` (per local day) or
@@ -130,6 +154,14 @@ pub struct ClaimPolicy {
     #[x_kube(validation = Rule::new("self >= 1").message("maxRewardsPerUser must be at least 1"))]
     #[schemars(range(min = 1, max = MAX_REWARDS_PER_USER))]
     pub max_rewards_per_user: Option<i32>,
+    /// Local time of day (`HH:MM`, 24-hour, in the event's time zone) at
+    /// which a Daily or Weekly period turns over; default `00:00`. A reset
+    /// hour stays at that local time across daylight-saving changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')")
+        .message("resetAt must be a local time HH:MM, 00:00 to 23:59")
+        .reason(Reason::FieldValueInvalid))]
+    pub reset_at: Option<String>,
 }
 
 /// Observed state of an Event, written by the operator.

@@ -10,6 +10,7 @@
 //! [`transition`].
 
 pub mod event;
+pub mod event_window;
 pub mod payload;
 pub mod phase;
 pub mod reward;
@@ -22,6 +23,8 @@ pub mod webhook_endpoint;
 mod bounds_tests;
 #[cfg(test)]
 mod cel_tests;
+#[cfg(test)]
+mod event_window_tests;
 #[cfg(test)]
 mod webhook_cel_tests;
 

@@ -122,6 +122,7 @@ pub fn event_spec_problems(spec: &EventSpec) -> Vec<SpecProblem> {
         }
         Ok(_) => {}
     }
+    problems.extend(super::event_window::window_problems(spec));
     problems
 }
 

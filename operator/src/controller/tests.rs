@@ -46,6 +46,8 @@ fn event(name: &str, starts_in: chrono::Duration, ends_in: chrono::Duration) -> 
         description: String::new(),
         starts_at: now() + starts_in,
         ends_at: now() + ends_in,
+        announce_at: None,
+        claim_until: None,
         time_zone: "UTC".to_owned(),
         condition: None,
         claim_policy: ClaimPolicy::default(),

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
+use liveops_domain::crd::event_window::reset_time;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -29,6 +30,9 @@ struct Columns {
     description: Vec<String>,
     starts_at: Vec<DateTime<Utc>>,
     ends_at: Vec<DateTime<Utc>>,
+    announce_at: Vec<Option<DateTime<Utc>>>,
+    claim_until: Vec<Option<DateTime<Utc>>>,
+    reset_at: Vec<NaiveTime>,
     time_zone: Vec<String>,
     condition: Vec<serde_json::Value>,
     frequency: Vec<String>,
@@ -49,6 +53,9 @@ impl Columns {
         self.description.push(spec.description.clone());
         self.starts_at.push(spec.starts_at);
         self.ends_at.push(spec.ends_at);
+        self.announce_at.push(spec.announce_at);
+        self.claim_until.push(spec.claim_until);
+        self.reset_at.push(reset_time(spec));
         self.time_zone.push(spec.time_zone.clone());
         self.condition
             .push(serde_json::to_value(spec.condition.clone().unwrap_or_default())?);
@@ -79,18 +86,19 @@ pub async fn upsert_events(
              select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
                                   $6::timestamptz[], $7::timestamptz[], $8::text[], $9::jsonb[],
                                   $10::text[], $11::int4[], $12::bool[], $13::int4[], $14::text[],
-                                  $15::int8[])
+                                  $15::int8[], $16::timestamptz[], $17::timestamptz[], $18::time[])
                  as t(id, namespace, name, display_name, description, starts_at, ends_at, time_zone,
                       condition, claim_frequency, max_rewards_per_user, suspended, max_claims,
-                      phase, generation)
+                      phase, generation, announce_at, claim_until, reset_at)
          ),
          upserted as (
              insert into events (id, namespace, name, display_name, description, starts_at, ends_at,
                                  time_zone, condition, claim_frequency, max_rewards_per_user,
-                                 suspended, max_claims, phase, generation)
+                                 suspended, max_claims, phase, generation, announce_at, claim_until,
+                                 reset_at)
              select id, namespace, name, display_name, description, starts_at, ends_at, time_zone,
                     condition, claim_frequency::claim_frequency, max_rewards_per_user, suspended,
-                    max_claims, phase::event_phase, generation
+                    max_claims, phase::event_phase, generation, announce_at, claim_until, reset_at
              from input
              on conflict (namespace, name) do update set
                  display_name = excluded.display_name, description = excluded.description,
@@ -100,16 +108,19 @@ pub async fn upsert_events(
                  max_rewards_per_user = excluded.max_rewards_per_user,
                  suspended = excluded.suspended, max_claims = excluded.max_claims,
                  phase = excluded.phase, generation = excluded.generation,
-                 deleted_at = null, updated_at = now()
+                 announce_at = excluded.announce_at, claim_until = excluded.claim_until,
+                 reset_at = excluded.reset_at, deleted_at = null, updated_at = now()
              where (events.display_name, events.description, events.starts_at, events.ends_at,
                     events.time_zone, events.condition, events.claim_frequency,
                     events.max_rewards_per_user, events.suspended, events.max_claims, events.phase,
-                    events.generation, events.deleted_at)
+                    events.generation, events.announce_at, events.claim_until, events.reset_at,
+                    events.deleted_at)
                is distinct from
                    (excluded.display_name, excluded.description, excluded.starts_at,
                     excluded.ends_at, excluded.time_zone, excluded.condition,
                     excluded.claim_frequency, excluded.max_rewards_per_user, excluded.suspended,
-                    excluded.max_claims, excluded.phase, excluded.generation, null::timestamptz)
+                    excluded.max_claims, excluded.phase, excluded.generation, excluded.announce_at,
+                    excluded.claim_until, excluded.reset_at, null::timestamptz)
              returning id, namespace, name, claims_total
          )
          select id as \"id!\", namespace as \"namespace!\", name as \"name!\",
@@ -134,6 +145,9 @@ pub async fn upsert_events(
         &columns.max_claims as &[Option<i32>],
         &columns.phase,
         &columns.generation,
+        &columns.announce_at as &[Option<DateTime<Utc>>],
+        &columns.claim_until as &[Option<DateTime<Utc>>],
+        &columns.reset_at,
     )
     .fetch_all(db)
     .await?;

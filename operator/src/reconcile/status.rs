@@ -61,7 +61,7 @@ pub(crate) fn event_outcome(
         status,
         problems: schedule.problems,
         phase_change,
-        requeue_at: schedule.next_transition_at,
+        requeue_at: schedule.wake_at(),
         row_id,
     }
 }
@@ -70,9 +70,17 @@ pub(crate) fn event_outcome(
 /// clock-relative words ("in 3h"), so an unchanged object keeps an
 /// identical status.
 fn event_message(schedule: &Schedule) -> String {
-    let next = schedule
-        .next_transition_at
-        .map(|next| next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let rfc3339 = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let next = schedule.next_transition_at.map(rfc3339);
+    if let Some(close) = schedule.claims_close_at.map(rfc3339) {
+        match (schedule.phase, &next) {
+            (EventPhase::Active, Some(end)) => {
+                return format!("Active: counting until {end}, claims open until {close}");
+            }
+            (EventPhase::Ended, _) => return format!("Ended: counting stopped; claims open until {close}"),
+            _ => {}
+        }
+    }
     match (schedule.phase, next) {
         (EventPhase::Scheduled, Some(next)) => format!("Scheduled: claims open at {next}"),
         (EventPhase::Active, Some(next)) => format!("Active: claims open until {next}"),

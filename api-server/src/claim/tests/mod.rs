@@ -10,3 +10,4 @@ mod limits;
 mod races;
 mod refusals;
 mod transaction;
+mod windows;

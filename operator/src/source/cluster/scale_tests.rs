@@ -102,6 +102,8 @@ fn trimming_drops_what_reconcile_never_reads() {
         description: String::new(),
         starts_at: now,
         ends_at: now + chrono::Duration::days(1),
+        announce_at: None,
+        claim_until: None,
         time_zone: "UTC".to_owned(),
         condition: None,
         claim_policy: Default::default(),

@@ -22,6 +22,8 @@ fn event(namespace: &str, name: &str) -> Event {
         description: String::new(),
         starts_at: Utc::now() - chrono::Duration::hours(1),
         ends_at: Utc::now() + chrono::Duration::days(1),
+        announce_at: None,
+        claim_until: None,
         time_zone: "UTC".to_owned(),
         condition: None,
         claim_policy: ClaimPolicy::default(),
