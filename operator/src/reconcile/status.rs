@@ -56,12 +56,13 @@ pub(crate) fn event_outcome(
         claims_total,
     };
     let phase_change = (current.phase != Some(schedule.phase)).then_some((current.phase, schedule.phase));
+    let requeue_at = schedule.wake_at();
     EventOutcome {
         projected: schedule.problems.is_empty(),
         status,
         problems: schedule.problems,
         phase_change,
-        requeue_at: schedule.wake_at(),
+        requeue_at,
         row_id,
     }
 }
