@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 use sqlx::PgPool;
-use testkit::TestDb;
+use liveops_testkit::TestDb;
 use uuid::Uuid;
 
 use super::fixtures::{EventRow, at, claim, refusal, reward, user};
@@ -49,8 +49,10 @@ async fn claims_work_in_the_grace_window_and_stop_at_claim_until() {
 #[tokio::test]
 async fn an_event_is_unknown_before_announce_at() {
     let db = TestDb::new().await;
-    let hidden = EventRow { starts_in_secs: -60.0, ..EventRow::default() }.insert(&db.pool).await;
-    sqlx::query("update events set starts_at = now() + interval '1 hour', announce_at = now() + interval '30 minutes' where id = $1")
+    let hidden = EventRow { starts_in_secs: 3600.0, ends_in_secs: 7200.0, phase: "Scheduled", ..EventRow::default() }
+        .insert(&db.pool)
+        .await;
+    sqlx::query("update events set announce_at = now() + interval '30 minutes' where id = $1")
         .bind(hidden)
         .execute(&db.pool)
         .await
