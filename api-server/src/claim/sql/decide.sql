@@ -6,8 +6,9 @@
 -- caller was verified to meet (null: not verified), $4 the Idempotency-Key
 -- (null: none), $5 the id for a new claim row, $6 key lifetime in seconds.
 --
--- A refusal by a limit, the stock or the reward's requirements is recorded in the ledger by this same
--- statement (`refusal_recorded`); other refusals by record_refusal.sql.
+-- A refusal by a limit, the stock or the reward's requirements is recorded
+-- in the ledger by this same statement (`refusal_recorded`); other refusals
+-- by record_refusal.sql.
 --
 -- Data-modifying CTEs in the order their data dependencies force: the
 -- claim row and the outbox row first (no contended lock), then the hot
@@ -74,8 +75,8 @@ decided as (
     from counted c
 ),
 refused as (
-    -- a limit, the stock or the requirements refuse (in the precedence of decision.rs's
-    -- `Flags::refusal`; `open_target` already let only open events through):
+    -- a limit, the stock or the requirements refuse (in the precedence of
+    -- decision.rs's `Flags::refusal`; `open_target` already let only open events through):
     -- recorded right here, so a refusal costs this one statement, not a
     -- second one after it (issue 14: a sold-out storm)
     select d.reward_id, d.event_id, d.generation,

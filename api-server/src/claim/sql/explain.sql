@@ -1,9 +1,10 @@
 -- Explaining a claim without making it (`kubectl liveops explain-claim`):
 -- the read half of `decide.sql` (its `target`, `counted` and `decided`
 -- CTEs, same expressions at the same `now()`), plus the figures behind each
--- flag. The progress view (challenge/progress.rs) reads the same flags. Writes nothing and takes no row locks; api-server/src/claim/
+-- flag. Writes nothing and takes no row locks; api-server/src/claim/
 -- explain.rs reads the flags through the same precedence as decision.rs,
 -- and the tests in claim/tests/explain.rs hold the two statements together.
+-- The progress view (challenge/progress.rs) is built on it.
 --
 -- $1 reward id, $2 user id.
 with target as (
