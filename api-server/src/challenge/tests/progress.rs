@@ -90,8 +90,12 @@ async fn my_progress_covers_open_events_only_and_one_event_hides_the_unannounced
     let mine = user_progress(&db.pool, user_id, None).await.expect("progress");
     let ids: Vec<_> = mine.events.iter().map(|event| event.event_id).collect();
     assert!(ids.contains(&open) && !ids.contains(&upcoming) && !ids.contains(&ended), "{ids:?}");
-    let one = |id| async move { user_progress(&db.pool, user_id, Some(id)).await.expect("progress").events.len() };
-    assert_eq!(one(upcoming).await, 1, "a scheduled event has progress");
-    assert_eq!(one(ended).await, 1, "an ended event has progress");
-    assert_eq!(one(hidden).await, 0, "an unannounced event is unknown");
+    assert_eq!(shown(&db.pool, user_id, upcoming).await, 1, "a scheduled event has progress");
+    assert_eq!(shown(&db.pool, user_id, ended).await, 1, "an ended event has progress");
+    assert_eq!(shown(&db.pool, user_id, hidden).await, 0, "an unannounced event is unknown");
+}
+
+/// How many events the progress of one event id shows (0 or 1).
+async fn shown(db: &sqlx::PgPool, user_id: uuid::Uuid, event_id: uuid::Uuid) -> usize {
+    user_progress(db, user_id, Some(event_id)).await.expect("progress").events.len()
 }
