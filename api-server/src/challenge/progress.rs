@@ -47,7 +47,7 @@ pub struct RewardProgress {
     pub claimable: bool,
     /// The claim's refusal code when not claimable (e.g.
     /// `REQUIREMENTS_NOT_MET`, `ALREADY_CLAIMED`); null when claimable.
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
     /// The claim period the limits and `Period` counters count in (`once`,
     /// a local date or an ISO week); null for an Invalid event.
     pub period_key: Option<String>,
@@ -151,7 +151,7 @@ async fn rewards_progress(
             name: reward.name,
             display_name: reward.display_name,
             claimable: explanation.refusal.is_none(),
-            reason: explanation.refusal.map(|refusal| refusal.code()),
+            reason: explanation.refusal.map(|refusal| refusal.code().to_owned()),
             period_key,
             period_ends_at: period.ends_at,
             requirements,

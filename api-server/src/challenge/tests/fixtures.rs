@@ -97,7 +97,7 @@ pub async fn progress_then_claim(
     let outcome = claim(db, user_id, reward_id).await.expect("claim");
     let code = refusal(&outcome).map(|refusal| refusal.code());
     assert_eq!(
-        (progress.claimable, progress.reason),
+        (progress.claimable, progress.reason.as_deref()),
         (code.is_none(), code),
         "progress vs claim of {}: {progress:?}",
         progress.name

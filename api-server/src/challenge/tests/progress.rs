@@ -37,11 +37,11 @@ async fn each_leaf_reports_its_current_value_and_target_in_document_order() {
         ("anyOf[1].allOf[0]", "claimed", "starter", None, 0, 1, false),
         ("anyOf[1].allOf[1]", "counter", "wins", Some("Period"), 2, 2, true),
     ]);
-    assert_eq!(progress.reason, Some("REQUIREMENTS_NOT_MET"));
+    assert_eq!(progress.reason.as_deref(), Some("REQUIREMENTS_NOT_MET"));
     assert_eq!(progress.period_key, Some(today_key(&db.pool).await));
     let ends_at = progress.period_ends_at.expect("a Daily period ends");
     let expected: chrono::DateTime<chrono::Utc> = sqlx::query_scalar!(
-        r#"select (current_date + 1)::timestamp at time zone 'UTC' as "at!""#
+        r#"select ((now() at time zone 'UTC')::date + 1)::timestamp at time zone 'UTC' as "at!""#
     )
     .fetch_one(&db.pool)
     .await
@@ -64,7 +64,7 @@ async fn progress_reports_the_next_transition_and_a_once_period_never_ends() {
         "ends in ~600 s: {until_end}"
     );
     let reward = &event.rewards[0];
-    assert_eq!((reward.reward_id, reward.claimable, reward.reason), (reward_id, true, None));
+    assert_eq!((reward.reward_id, reward.claimable, reward.reason.as_deref()), (reward_id, true, None));
     assert_eq!((reward.period_key.as_deref(), reward.period_ends_at), (Some("once"), None));
     assert!(reward.requirements.is_empty());
 }
