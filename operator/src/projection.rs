@@ -166,5 +166,8 @@ mod batch_tests;
 #[path = "projection/identity_tests.rs"]
 mod identity_tests;
 #[cfg(test)]
+#[path = "projection/requires_tests.rs"]
+mod requires_tests;
+#[cfg(test)]
 #[path = "projection_tests.rs"]
 mod tests;

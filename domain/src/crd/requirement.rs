@@ -19,6 +19,8 @@ pub const MAX_DEPTH: usize = 3;
 pub const MAX_LEAVES: usize = 16;
 /// Most items in one `allOf` / `anyOf`.
 pub const MAX_GROUP_ITEMS: usize = 8;
+/// Largest `atLeast` (10^15: exact in the schema's JSON numbers).
+pub const MAX_AT_LEAST: i64 = 1_000_000_000_000_000;
 
 /// One node of `requires`: a group or a leaf, written as a one-key object
 /// (`{allOf: [...]}`, `{counter: {...}}`), like the Event's `condition`.
@@ -41,7 +43,7 @@ pub enum Requirement {
 pub struct CounterRequirement {
     /// `metadata.name` of a Counter in the reward's namespace.
     pub name: String,
-    /// The value the counter must reach (>= 1).
+    /// The value the counter must reach (1 to 10^15).
     pub at_least: i64,
     /// Which value of the counter is read.
     #[serde(default)]
@@ -111,6 +113,12 @@ fn check_node(node: &Requirement, path: &str, depth: usize, problems: &mut Vec<S
             }
             if leaf.at_least < 1 {
                 problems.push(problem(&format!("{path}.counter.atLeast"), "must be at least 1"));
+            }
+            if leaf.at_least > MAX_AT_LEAST {
+                problems.push(problem(
+                    &format!("{path}.counter.atLeast"),
+                    format!("must be at most {MAX_AT_LEAST}"),
+                ));
             }
         }
         Requirement::Claimed(leaf) => {
@@ -210,8 +218,8 @@ fn counter_schema() -> Value {
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 253,
                      "description": "metadata.name of the Counter."},
-            "atLeast": {"type": "integer", "format": "int64", "minimum": 1,
-                        "description": "The value the counter must reach."},
+            "atLeast": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_AT_LEAST,
+                        "description": "The value the counter must reach (1 to 10^15)."},
             "window": {"type": "string", "enum": ["Event", "Period"], "default": "Event",
                        "description": "Event: the value over the whole event window; Period: the value in the claim's current period."},
         },

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     Reward,
-    requirement::{CounterWindow, MAX_GROUP_ITEMS, MAX_LEAVES, Requirement},
+    requirement::{CounterWindow, MAX_AT_LEAST, MAX_GROUP_ITEMS, MAX_LEAVES, Requirement},
     validation::reward_spec_problems,
 };
 
@@ -106,6 +106,11 @@ fn leaves_need_a_name_and_a_positive_target_and_the_top_must_be_a_group() {
             "spec.requires.allOf[1].claimed.reward: must not be empty",
         ]
     );
+    assert_eq!(problems(json!({"allOf": [counter("wins", MAX_AT_LEAST)]})), Vec::<String>::new());
+    assert_eq!(
+        problems(json!({"allOf": [counter("wins", MAX_AT_LEAST + 1)]})),
+        ["spec.requires.allOf[0].counter.atLeast: must be at most 1000000000000000"]
+    );
     assert_eq!(
         problems(counter("wins", 1)),
         ["spec.requires: must be an allOf or anyOf group"]
@@ -140,6 +145,10 @@ fn the_schema_unrolls_three_levels_of_groups_then_leaves_only() {
     assert_eq!(
         requires_node(&["allOf", "items", "counter", "atLeast"])["minimum"].as_f64(),
         Some(1.0)
+    );
+    assert_eq!(
+        requires_node(&["allOf", "items", "counter", "atLeast"])["maximum"].as_f64(),
+        Some(MAX_AT_LEAST as f64)
     );
 }
 
