@@ -190,7 +190,11 @@ fn fact_lines(facts: &ClaimFacts, condition: ConditionCheck) -> Vec<String> {
     ];
     // only for a reward with `spec.requires`, so other verdicts read as before
     if let Some(requires) = &facts.requires {
-        let verdict = if facts.requirements_unmet { "NOT MET" } else { "met" };
+        let verdict = if facts.requirements_unmet {
+            "NOT MET"
+        } else {
+            "met"
+        };
         lines.push(format!("requires:    {requires}: {verdict}"));
     }
     lines

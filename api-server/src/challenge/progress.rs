@@ -95,7 +95,11 @@ pub async fn user_progress(db: &PgPool, user_id: Uuid, event_id: Option<Uuid>) -
         .await?;
     let server_time = match rows.first() {
         Some(row) => row.server_time,
-        None => sqlx::query_scalar!(r#"select now() as "now!""#).fetch_one(db).await?,
+        None => {
+            sqlx::query_scalar!(r#"select now() as "now!""#)
+                .fetch_one(db)
+                .await?
+        }
     };
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {

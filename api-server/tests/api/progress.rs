@@ -42,10 +42,15 @@ async fn progress_shows_the_target_and_agrees_with_the_claim_before_and_after_it
     let event_id = NewEvent::default().insert(&app).await;
     let (counter_id, reward_id) = tier(&app, event_id).await;
 
-    let response = app.get_authed(&format!("/events/{event_id}/progress"), &token).await;
+    let response = app
+        .get_authed(&format!("/events/{event_id}/progress"), &token)
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
-    assert!(body["serverTime"].is_string() && body["event"]["nextTransitionAt"].is_string(), "{body}");
+    assert!(
+        body["serverTime"].is_string() && body["event"]["nextTransitionAt"].is_string(),
+        "{body}"
+    );
     let reward = &body["event"]["rewards"][0];
     assert_eq!(
         (&reward["rewardId"], &reward["claimable"], &reward["reason"]),
@@ -56,22 +61,37 @@ async fn progress_shows_the_target_and_agrees_with_the_claim_before_and_after_it
         json!([{"path": "allOf[0]", "kind": "counter", "name": "wins", "window": "Event",
                 "current": 0, "target": 3, "met": false}])
     );
-    assert_problem(claim(&app, &token, &reward_id.to_string(), None).await, 400, "REQUIREMENTS_NOT_MET").await;
+    assert_problem(
+        claim(&app, &token, &reward_id.to_string(), None).await,
+        400,
+        "REQUIREMENTS_NOT_MET",
+    )
+    .await;
 
-    sqlx::query("insert into counter_values (counter_id, user_id, period_key, value) values ($1, $2, 'event', 3)")
-        .bind(counter_id)
-        .bind(user_id)
-        .execute(&app.db)
+    sqlx::query(
+        "insert into counter_values (counter_id, user_id, period_key, value) values ($1, $2, 'event', 3)",
+    )
+    .bind(counter_id)
+    .bind(user_id)
+    .execute(&app.db)
+    .await
+    .expect("value");
+    let body: Value = app
+        .get_authed("/progress/me", &token)
         .await
-        .expect("value");
-    let body: Value = app.get_authed("/progress/me", &token).await.json().await.expect("json");
+        .json()
+        .await
+        .expect("json");
     let event = body["events"]
         .as_array()
         .and_then(|events| events.iter().find(|event| event["eventId"] == json!(event_id)))
         .expect("the open event is listed");
     assert_eq!(event["rewards"][0]["claimable"], json!(true));
     assert_eq!(event["rewards"][0]["reason"], Value::Null);
-    assert_eq!(claim(&app, &token, &reward_id.to_string(), None).await.status(), 201);
+    assert_eq!(
+        claim(&app, &token, &reward_id.to_string(), None).await.status(),
+        201
+    );
 }
 
 #[tokio::test]
@@ -79,8 +99,13 @@ async fn an_unknown_event_is_404_and_only_users_have_progress() {
     let app = spawn_app().await;
     let (_, token) = user_with_token(&app, Role::User).await;
     let unknown = Uuid::new_v4();
-    assert_problem(app.get_authed(&format!("/events/{unknown}/progress"), &token).await, 404, "EVENT_NOT_FOUND")
-        .await;
+    assert_problem(
+        app.get_authed(&format!("/events/{unknown}/progress"), &token)
+            .await,
+        404,
+        "EVENT_NOT_FOUND",
+    )
+    .await;
     let (_, admin) = user_with_token(&app, Role::Admin).await;
     assert_eq!(app.get_authed("/progress/me", &admin).await.status(), 403);
 }

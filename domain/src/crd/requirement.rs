@@ -186,7 +186,9 @@ fn group_schema(item_level: usize) -> Value {
 fn node_schema(level: usize) -> Value {
     let mut properties = serde_json::Map::new();
     if level <= MAX_DEPTH {
-        let Value::Object(group) = group_schema(level + 1) else { unreachable!("an object") };
+        let Value::Object(group) = group_schema(level + 1) else {
+            unreachable!("an object")
+        };
         if let Some(Value::Object(group_properties)) = group.get("properties") {
             properties.extend(group_properties.clone());
         }
@@ -228,7 +230,10 @@ fn counter_schema() -> Value {
 
 /// An object with exactly one of `properties` set (CEL and min/maxProperties).
 fn one_key_object(what: &str, properties: serde_json::Map<String, Value>) -> Value {
-    let keys: Vec<String> = properties.keys().map(|key| format!("(has(self.{key}) ? 1 : 0)")).collect();
+    let keys: Vec<String> = properties
+        .keys()
+        .map(|key| format!("(has(self.{key}) ? 1 : 0)"))
+        .collect();
     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
     json!({
         "type": "object",

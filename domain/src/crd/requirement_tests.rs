@@ -49,17 +49,25 @@ fn groups_and_leaves_parse_from_one_key_objects() {
     assert!(matches!(&items[0], Requirement::Counter(leaf)
         if leaf.name == "wins" && leaf.at_least == 3 && leaf.window == CounterWindow::Period));
     assert!(matches!(&items[1], Requirement::AllOf(inner) if inner.len() == 2));
-    assert_eq!(reward.spec.requires.as_ref().map(Requirement::leaf_count), Some(3));
+    assert_eq!(
+        reward.spec.requires.as_ref().map(Requirement::leaf_count),
+        Some(3)
+    );
     assert_eq!(reward_spec_problems(&reward.spec), []);
 }
 
 #[test]
 fn the_window_defaults_to_event_and_round_trips() {
     let reward = reward(json!({"allOf": [counter("wins", 1)]})).expect("parses");
-    let Some(Requirement::AllOf(items)) = &reward.spec.requires else { panic!("allOf") };
+    let Some(Requirement::AllOf(items)) = &reward.spec.requires else {
+        panic!("allOf")
+    };
     assert!(matches!(&items[0], Requirement::Counter(leaf) if leaf.window == CounterWindow::Event));
     let stored = serde_json::to_value(&reward.spec.requires).expect("serialises");
-    assert_eq!(stored, json!({"allOf": [{"counter": {"name": "wins", "atLeast": 1, "window": "Event"}}]}));
+    assert_eq!(
+        stored,
+        json!({"allOf": [{"counter": {"name": "wins", "atLeast": 1, "window": "Event"}}]})
+    );
 }
 
 #[test]
@@ -85,7 +93,10 @@ fn leaves_and_group_items_are_bounded() {
     assert_eq!(problems(group(MAX_GROUP_ITEMS)), Vec::<String>::new());
     let refused = problems(group(MAX_GROUP_ITEMS + 1));
     assert_eq!(refused, ["spec.requires.allOf: must hold 1 to 8 items"]);
-    assert_eq!(problems(json!({"anyOf": []})), ["spec.requires.anyOf: must hold 1 to 8 items"]);
+    assert_eq!(
+        problems(json!({"anyOf": []})),
+        ["spec.requires.anyOf: must hold 1 to 8 items"]
+    );
 
     let two = json!({"allOf": [group(MAX_GROUP_ITEMS), group(MAX_GROUP_ITEMS)]});
     assert_eq!(problems(two), Vec::<String>::new(), "exactly {MAX_LEAVES} leaves");
@@ -106,7 +117,10 @@ fn leaves_need_a_name_and_a_positive_target_and_the_top_must_be_a_group() {
             "spec.requires.allOf[1].claimed.reward: must not be empty",
         ]
     );
-    assert_eq!(problems(json!({"allOf": [counter("wins", MAX_AT_LEAST)]})), Vec::<String>::new());
+    assert_eq!(
+        problems(json!({"allOf": [counter("wins", MAX_AT_LEAST)]})),
+        Vec::<String>::new()
+    );
     assert_eq!(
         problems(json!({"allOf": [counter("wins", MAX_AT_LEAST + 1)]})),
         ["spec.requires.allOf[0].counter.atLeast: must be at most 1000000000000000"]
@@ -136,11 +150,21 @@ fn requires_node(path: &[&str]) -> Value {
 fn the_schema_unrolls_three_levels_of_groups_then_leaves_only() {
     let top = requires_node(&[]);
     assert_eq!(top["maxProperties"].as_u64(), Some(1));
-    assert_eq!(requires_node(&["allOf"])["maxItems"].as_u64(), Some(MAX_GROUP_ITEMS as u64));
+    assert_eq!(
+        requires_node(&["allOf"])["maxItems"].as_u64(),
+        Some(MAX_GROUP_ITEMS as u64)
+    );
     let level3 = requires_node(&["allOf", "items", "anyOf", "items"]);
-    assert!(level3["properties"]["allOf"].is_object(), "a third level of groups");
+    assert!(
+        level3["properties"]["allOf"].is_object(),
+        "a third level of groups"
+    );
     let deepest = requires_node(&["allOf", "items", "anyOf", "items", "allOf", "items"]);
-    let keys: Vec<&String> = deepest["properties"].as_object().expect("properties").keys().collect();
+    let keys: Vec<&String> = deepest["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .collect();
     assert_eq!(keys.len(), 2, "leaves only at the deepest level: {keys:?}");
     assert_eq!(
         requires_node(&["allOf", "items", "counter", "atLeast"])["minimum"].as_f64(),

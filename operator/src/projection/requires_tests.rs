@@ -32,13 +32,22 @@ async fn requires_is_projected_by_both_paths_and_cleared_when_dropped() {
     put_event(&db.pool, &event_spec(), EventPhase::Active, 1).await;
     let requires = json!({"anyOf": [{"counter": {"name": "wins", "atLeast": 3, "window": "Period"}},
                                     {"claimed": {"reward": "silver"}}]});
-    let row = |spec, generation| RewardRow { namespace: "default", name: "gold", spec, generation };
+    let row = |spec, generation| RewardRow {
+        namespace: "default",
+        name: "gold",
+        spec,
+        generation,
+    };
 
     let spec = requiring(Some(requires.clone()));
-    upsert_reward(&db.pool, row(&spec, 1)).await.expect("one-row upsert");
+    upsert_reward(&db.pool, row(&spec, 1))
+        .await
+        .expect("one-row upsert");
     assert_eq!(stored(&db.pool).await, Some(requires.clone()));
     let dropped = requiring(None);
-    upsert_reward(&db.pool, row(&dropped, 2)).await.expect("one-row upsert");
+    upsert_reward(&db.pool, row(&dropped, 2))
+        .await
+        .expect("one-row upsert");
     assert_eq!(stored(&db.pool).await, None);
 
     upsert_rewards(&db.pool, &[row(&spec, 3)]).await.expect("batch");
@@ -50,6 +59,8 @@ async fn requires_is_projected_by_both_paths_and_cleared_when_dropped() {
         stored(&db.pool).await,
         Some(json!({"allOf": [{"counter": {"name": "wins", "atLeast": 1, "window": "Event"}}]}))
     );
-    upsert_rewards(&db.pool, &[row(&dropped, 5)]).await.expect("batch");
+    upsert_rewards(&db.pool, &[row(&dropped, 5)])
+        .await
+        .expect("batch");
     assert_eq!(stored(&db.pool).await, None);
 }

@@ -75,7 +75,9 @@ pub async fn reward_requiring(
 
 /// The progress view's entry for one reward of one event.
 pub async fn progress_of(db: &PgPool, user_id: Uuid, event_id: Uuid, reward_id: Uuid) -> RewardProgress {
-    let progress = user_progress(db, user_id, Some(event_id)).await.expect("progress");
+    let progress = user_progress(db, user_id, Some(event_id))
+        .await
+        .expect("progress");
     progress
         .events
         .into_iter()
