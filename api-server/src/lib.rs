@@ -5,6 +5,7 @@
 pub mod access_token;
 pub mod account;
 pub mod admin_bootstrap;
+pub mod challenge;
 pub mod claim;
 pub mod config;
 pub mod http;

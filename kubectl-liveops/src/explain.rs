@@ -159,7 +159,7 @@ fn fact_lines(facts: &ClaimFacts, condition: ConditionCheck) -> Vec<String> {
         ),
         None => format!("{} claims, no maxClaims", facts.claims_total),
     };
-    vec![
+    let mut lines = vec![
         format!(
             "reward:      {}/{} ({}){deleted}",
             facts.reward_namespace, facts.reward_name, facts.reward_id
@@ -187,7 +187,17 @@ fn fact_lines(facts: &ClaimFacts, condition: ConditionCheck) -> Vec<String> {
         format!("stock:       {stock}"),
         format!("event cap:   {cap}"),
         format!("condition:   {}: {}", facts.condition, condition_text(condition)),
-    ]
+    ];
+    // only for a reward with `spec.requires`, so other verdicts read as before
+    if let Some(requires) = &facts.requires {
+        let verdict = if facts.requirements_unmet {
+            "NOT MET"
+        } else {
+            "met"
+        };
+        lines.push(format!("requires:    {requires}: {verdict}"));
+    }
+    lines
 }
 
 fn condition_text(condition: ConditionCheck) -> &'static str {

@@ -29,7 +29,7 @@ pub use self::{
     event_batch::{ProjectedEvent, upsert_events},
     ids::{Kind, definition_id, definition_key, namespace_of},
     phase::{Flipped, FlippedEvent, TransitionLag, flip_phases},
-    reward::{RewardProjection, RewardRow, soft_delete_reward, upsert_reward},
+    reward::{RewardProjection, RewardRow, requires_value, soft_delete_reward, upsert_reward},
     reward_batch::upsert_rewards,
     webhook::{
         WebhookHealth, WebhookRow, all_webhook_health, soft_delete_webhook_endpoint, stop_webhook_endpoint,
@@ -118,6 +118,9 @@ mod batch_tests;
 #[cfg(test)]
 #[path = "projection/identity_tests.rs"]
 mod identity_tests;
+#[cfg(test)]
+#[path = "projection/requires_tests.rs"]
+mod requires_tests;
 #[cfg(test)]
 #[path = "projection_tests.rs"]
 mod tests;

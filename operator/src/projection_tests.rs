@@ -38,6 +38,7 @@ pub(super) fn reward_spec(quantity: Option<i32>) -> RewardSpec {
         quantity,
         per_user_limit: 1,
         payload: Some(serde_json::json!({"itemCode": "GOLD"}).into()),
+        requires: None,
     }
 }
 

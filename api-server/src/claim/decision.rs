@@ -98,6 +98,7 @@ pub async fn decide(db: &PgPool, attempt: Attempt<'_>) -> sqlx::Result<Decision>
         event_limit_reached: row.event_limit_reached == Some(true),
         stock_gone: row.stock_gone == Some(true),
         cap_reached: row.cap_reached == Some(true),
+        requirements_unmet: row.requirements_unmet == Some(true),
     };
     if let Some(refusal) = flags.refusal() {
         return Ok(match row.recorded_refusal {
@@ -182,12 +183,14 @@ pub(super) struct Flags {
     pub event_limit_reached: bool,
     pub stock_gone: bool,
     pub cap_reached: bool,
+    pub requirements_unmet: bool,
 }
 
 impl Flags {
     /// The first refusal that applies, if any: a deleted reward (unless its
     /// event went with it), the event not open, then a limit already reached
-    /// (before any condition is evaluated), then no stock left.
+    /// (before any condition is evaluated), then no stock left, then the
+    /// reward's requirements (the event's condition comes after all these).
     pub fn refusal(&self) -> Option<ClaimRefusal> {
         if self.reward_deleted && !self.event_deleted {
             return Some(ClaimRefusal::RewardNotFound);
@@ -219,6 +222,9 @@ impl Flags {
             return Some(ClaimRefusal::SoldOut {
                 event_cap: !self.stock_gone,
             });
+        }
+        if self.requirements_unmet {
+            return Some(ClaimRefusal::RequirementsNotMet);
         }
         None
     }

@@ -62,6 +62,10 @@ pub struct ClaimFacts {
     pub event_limit_reached: bool,
     pub stock_gone: bool,
     pub cap_reached: bool,
+    /// The stored `spec.requires` (`None`: no requirement).
+    pub requires: Option<serde_json::Value>,
+    /// `liveops_requirement_met` (migration 0038) said no.
+    pub requirements_unmet: bool,
 }
 
 /// The event's condition, evaluated for the user whatever the verdict (a
@@ -138,6 +142,7 @@ fn flags(facts: &ClaimFacts) -> Flags {
         event_limit_reached: facts.event_limit_reached,
         stock_gone: facts.stock_gone,
         cap_reached: facts.cap_reached,
+        requirements_unmet: facts.requirements_unmet,
     }
 }
 

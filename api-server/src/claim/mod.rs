@@ -24,4 +24,4 @@ pub use refusal::{ClaimRefusal, InactiveReason};
 pub use transaction::{ClaimRequest, claim_reward};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -36,7 +36,7 @@ impl InactiveReason {
 
 /// A refused claim, in the precedence the claim statement decides them:
 /// unknown reward, event not open, a limit already reached, no stock, the
-/// condition not met (DESIGN.md, "Refusal precedence").
+/// reward's requirements not met, the event's condition not met (DESIGN.md, "Refusal precedence").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefusal {
     /// No reward with this id (or it was deleted).
@@ -58,6 +58,9 @@ pub enum ClaimRefusal {
         /// Whether the event-wide cap rather than the reward's stock ran out.
         event_cap: bool,
     },
+    /// The user does not meet the reward's `spec.requires` (counters not
+    /// reached, a prerequisite reward not claimed).
+    RequirementsNotMet,
     /// The user does not meet the event's condition.
     ConditionNotMet,
     /// The Idempotency-Key was first used to claim another reward.
@@ -72,6 +75,7 @@ impl ClaimRefusal {
             Self::EventNotActive(_) => "EVENT_NOT_ACTIVE",
             Self::AlreadyClaimed { .. } => "ALREADY_CLAIMED",
             Self::SoldOut { .. } => "SOLD_OUT",
+            Self::RequirementsNotMet => "REQUIREMENTS_NOT_MET",
             Self::ConditionNotMet => "CONDITION_NOT_MET",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         }
@@ -84,6 +88,7 @@ impl ClaimRefusal {
             "EVENT_NOT_ACTIVE" => Self::EventNotActive(None),
             "ALREADY_CLAIMED" => Self::AlreadyClaimed { event_limit: false },
             "SOLD_OUT" => Self::SoldOut { event_cap: false },
+            "REQUIREMENTS_NOT_MET" => Self::RequirementsNotMet,
             "CONDITION_NOT_MET" => Self::ConditionNotMet,
             _ => return None,
         })
@@ -106,6 +111,7 @@ impl ClaimRefusal {
             Self::SoldOut { event_cap: true } => {
                 "the event has reached its maximum number of claims".to_owned()
             }
+            Self::RequirementsNotMet => "the reward's requirements are not met".to_owned(),
             Self::ConditionNotMet => "the event's condition is not met".to_owned(),
             Self::IdempotencyKeyReused => {
                 "this Idempotency-Key was used to claim another reward; use a new key".to_owned()

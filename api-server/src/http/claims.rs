@@ -100,7 +100,7 @@ pub struct ClaimAnswer {
         (status = 201, description = "granted; a replayed idempotent retry answers the first grant again", body = ClaimAnswer,
             headers(("Idempotent-Replayed" = String, description = "`true` on an answer replayed for a repeated Idempotency-Key")),
             links(("GetEvent" = (operation_id = "get_event", parameters(("eventId" = "$response.body#/claim/eventId")))))),
-        (status = 400, description = "CONDITION_NOT_MET, EVENT_NOT_ACTIVE, VALIDATION_FAILED (malformed rewardId or Idempotency-Key)",
+        (status = 400, description = "REQUIREMENTS_NOT_MET (the reward's spec.requires), CONDITION_NOT_MET, EVENT_NOT_ACTIVE, VALIDATION_FAILED (malformed rewardId or Idempotency-Key)",
             body = super::error::Problem, content_type = PROBLEM_JSON),
         Unauthenticated,
         (status = 403, description = "FORBIDDEN: only USER may claim", body = super::error::Problem, content_type = PROBLEM_JSON),

@@ -158,7 +158,10 @@ impl Error {
 fn claim_refusal_status(refusal: ClaimRefusal) -> StatusCode {
     match refusal {
         ClaimRefusal::RewardNotFound => StatusCode::NOT_FOUND,
-        ClaimRefusal::EventNotActive(_) | ClaimRefusal::ConditionNotMet => StatusCode::BAD_REQUEST,
+        // the user's own progress falls short: like the event's condition, a 400
+        ClaimRefusal::EventNotActive(_)
+        | ClaimRefusal::RequirementsNotMet
+        | ClaimRefusal::ConditionNotMet => StatusCode::BAD_REQUEST,
         ClaimRefusal::AlreadyClaimed { .. } | ClaimRefusal::SoldOut { .. } => StatusCode::CONFLICT,
         ClaimRefusal::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
     }

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod password;
 pub mod profile;
+pub mod progress;
 pub mod refresh_cookie;
 pub mod request_id;
 pub mod rewards;
@@ -91,6 +92,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(rewards::router())
         .merge(claims::router())
         .merge(claim_history::router())
+        .merge(progress::router())
 }
 
 /// The routes, `/openapi.json` and `/docs`, and the middleware around them.

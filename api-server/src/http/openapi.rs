@@ -26,6 +26,7 @@ use super::{AppState, error};
         (name = "events", description = "events and their rewards, as the operator projected them"),
         (name = "claims", description = "claiming rewards and claim history"),
         (name = "rewards", description = "reward listings for staff"),
+        (name = "progress", description = "a user's progress towards rewards: requirements, tiers, claimability"),
         (name = "operations", description = "probes and metrics"),
     )
 )]

@@ -19,6 +19,7 @@ mod outage;
 mod password_recovery;
 mod process;
 mod profile;
+mod progress;
 mod races;
 mod rate_limits;
 mod refresh;

@@ -13,6 +13,7 @@ pub mod event;
 pub mod event_window;
 pub mod payload;
 pub mod phase;
+pub mod requirement;
 pub mod reward;
 pub mod status_condition;
 pub mod transition;
@@ -26,11 +27,14 @@ mod cel_tests;
 #[cfg(test)]
 mod event_window_tests;
 #[cfg(test)]
+mod requirement_tests;
+#[cfg(test)]
 mod webhook_cel_tests;
 
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
 pub use payload::Payload;
 pub use phase::EventPhase;
+pub use requirement::{ClaimedRequirement, CounterRequirement, CounterWindow, Requirement};
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
 pub use status_condition::{
     ConditionStatus, Health, READY, RECONCILING, STALLED, StatusCondition, find_condition, set_condition,

@@ -4,7 +4,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use super::{Payload, StatusCondition};
+use super::{Payload, StatusCondition, requirement::Requirement};
 
 /// Desired state of a Reward: which event hands it out, how much stock, and
 /// what the game receives on a claim.
@@ -55,6 +55,12 @@ pub struct RewardSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "free_form_object")]
     pub payload: Option<Payload>,
+    /// What a user must have done to claim this reward (counters reached,
+    /// other rewards claimed); ANDed with the Event's condition. Tiers are
+    /// Rewards on one counter with rising `atLeast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::requirement::requires_schema")]
+    pub requires: Option<Requirement>,
 }
 
 /// Largest `quantity`.

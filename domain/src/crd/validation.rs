@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use super::{
     EventSpec, RewardSpec, WebhookEndpointSpec,
     event::{MAX_CLAIMS, MAX_REWARDS_PER_USER},
+    requirement::requirement_problems,
     reward::{MAX_PER_USER_LIMIT, MAX_QUANTITY},
 };
 use crate::{ConditionKind, condition::ConditionError};
@@ -152,6 +153,9 @@ pub fn reward_spec_problems(spec: &RewardSpec) -> Vec<SpecProblem> {
     }
     if spec.payload.as_ref().is_some_and(|payload| !payload.is_object()) {
         problems.push(problem("spec.payload", "payload must be an object"));
+    }
+    if let Some(requires) = &spec.requires {
+        problems.extend(requirement_problems(requires));
     }
     problems
 }

@@ -73,6 +73,7 @@ fn reward(name: &str, event_name: &str) -> Reward {
         quantity: Some(10),
         per_user_limit: 1,
         payload: None,
+        requires: None,
     };
     let mut reward = Reward::new(name, spec);
     let meta = reward.meta_mut();

@@ -84,19 +84,20 @@ async fn write_reward(db: &PgPool, row: RewardRow<'_>, event_id: Uuid) -> Result
     let stored = sqlx::query!(
         "with upserted as (
              insert into rewards (id, event_id, namespace, name, display_name, description, quantity,
-                                  per_user_limit, payload, generation)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                  per_user_limit, payload, generation, requires)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              on conflict (namespace, name) do update set
                  display_name = excluded.display_name, description = excluded.description,
                  quantity = excluded.quantity, per_user_limit = excluded.per_user_limit,
                  payload = excluded.payload, generation = excluded.generation,
-                 deleted_at = null, updated_at = now()
+                 requires = excluded.requires, deleted_at = null, updated_at = now()
              where rewards.event_id = excluded.event_id
                and (rewards.display_name, rewards.description, rewards.quantity, rewards.per_user_limit,
-                    rewards.payload, rewards.generation, rewards.deleted_at)
+                    rewards.payload, rewards.generation, rewards.requires, rewards.deleted_at)
                    is distinct from
                    (excluded.display_name, excluded.description, excluded.quantity,
-                    excluded.per_user_limit, excluded.payload, excluded.generation, null::timestamptz)
+                    excluded.per_user_limit, excluded.payload, excluded.generation, excluded.requires,
+                    null::timestamptz)
              returning event_id, claimed, quantity
          )
          select event_id as \"event_id!\", claimed as \"claimed!\", quantity from upserted
@@ -113,6 +114,7 @@ async fn write_reward(db: &PgPool, row: RewardRow<'_>, event_id: Uuid) -> Result
         spec.per_user_limit,
         spec.payload.as_ref().map(Payload::to_value),
         row.generation,
+        requires_value(spec),
     )
     .fetch_one(db)
     .await?;
@@ -121,6 +123,14 @@ async fn write_reward(db: &PgPool, row: RewardRow<'_>, event_id: Uuid) -> Result
         claimed: i64::from(stored.claimed),
         quantity: stored.quantity.map(i64::from),
     })
+}
+
+/// `spec.requires` as `rewards.requires` stores it (null when absent),
+/// the JSON the claim statement walks (migration 0038).
+pub fn requires_value(spec: &RewardSpec) -> Option<serde_json::Value> {
+    spec.requires
+        .as_ref()
+        .map(|requires| serde_json::to_value(requires).expect("a requirement tree serialises"))
 }
 
 /// Soft-deletes a reward row; its claims stay for history, and re-creating

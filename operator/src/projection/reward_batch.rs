@@ -8,7 +8,7 @@ use liveops_domain::crd::Payload;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Kind, RewardProjection, RewardRow, definition_id, upsert_reward};
+use super::{Kind, RewardProjection, RewardRow, definition_id, requires_value, upsert_reward};
 use crate::error::Result;
 
 /// The statement's parameters, one array per column.
@@ -24,6 +24,7 @@ struct Columns {
     per_user_limit: Vec<i32>,
     payload: Vec<Option<serde_json::Value>>,
     generation: Vec<i64>,
+    requires: Vec<Option<serde_json::Value>>,
 }
 
 impl Columns {
@@ -39,6 +40,7 @@ impl Columns {
         self.per_user_limit.push(spec.per_user_limit);
         self.payload.push(spec.payload.as_ref().map(Payload::to_value));
         self.generation.push(row.generation);
+        self.requires.push(requires_value(spec));
     }
 }
 
@@ -54,9 +56,10 @@ pub async fn upsert_rewards(
     let found = sqlx::query!(
         "with input as (
              select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                  $6::text[], $7::int4[], $8::int4[], $9::jsonb[], $10::int8[])
+                                  $6::text[], $7::int4[], $8::int4[], $9::jsonb[], $10::int8[],
+                                  $11::jsonb[])
                  as t(id, namespace, name, event_name, display_name, description, quantity,
-                      per_user_limit, payload, generation)
+                      per_user_limit, payload, generation, requires)
          ),
          resolved as (
              select i.*, e.id as event_id, ledger.name as ledger_event
@@ -68,23 +71,24 @@ pub async fn upsert_rewards(
          ),
          upserted as (
              insert into rewards (id, event_id, namespace, name, display_name, description,
-                                  quantity, per_user_limit, payload, generation)
+                                  quantity, per_user_limit, payload, generation, requires)
              select id, event_id, namespace, name, display_name, description, quantity,
-                    per_user_limit, payload, generation
+                    per_user_limit, payload, generation, requires
              from resolved
              where event_id is not null and (ledger_event is null or ledger_event = event_name)
              on conflict (namespace, name) do update set
                  display_name = excluded.display_name, description = excluded.description,
                  quantity = excluded.quantity, per_user_limit = excluded.per_user_limit,
                  payload = excluded.payload, generation = excluded.generation,
-                 deleted_at = null, updated_at = now()
+                 requires = excluded.requires, deleted_at = null, updated_at = now()
              where rewards.event_id = excluded.event_id
                and (rewards.display_name, rewards.description, rewards.quantity,
-                    rewards.per_user_limit, rewards.payload, rewards.generation, rewards.deleted_at)
+                    rewards.per_user_limit, rewards.payload, rewards.generation, rewards.requires,
+                    rewards.deleted_at)
                    is distinct from
                    (excluded.display_name, excluded.description, excluded.quantity,
                     excluded.per_user_limit, excluded.payload, excluded.generation,
-                    null::timestamptz)
+                    excluded.requires, null::timestamptz)
              returning namespace, name, event_id, claimed, quantity
          )
          select s.namespace as \"namespace!\", s.name as \"name!\", s.event_name as \"event_name!\",
@@ -105,6 +109,7 @@ pub async fn upsert_rewards(
         &columns.per_user_limit,
         &columns.payload as &[Option<serde_json::Value>],
         &columns.generation,
+        &columns.requires as &[Option<serde_json::Value>],
     )
     .fetch_all(db)
     .await?;

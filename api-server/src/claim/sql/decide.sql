@@ -6,8 +6,9 @@
 -- caller was verified to meet (null: not verified), $4 the Idempotency-Key
 -- (null: none), $5 the id for a new claim row, $6 key lifetime in seconds.
 --
--- A refusal by a limit or the stock is recorded in the ledger by this same
--- statement (`refusal_recorded`); other refusals by record_refusal.sql.
+-- A refusal by a limit, the stock or the reward's requirements is recorded
+-- in the ledger by this same statement (`refusal_recorded`); other refusals
+-- by record_refusal.sql.
 --
 -- Data-modifying CTEs in the order their data dependencies force: the
 -- claim row and the outbox row first (no contended lock), then the hot
@@ -25,7 +26,7 @@ with prior as (
 ),
 target as (
     select r.id as reward_id, r.name as reward_name, r.display_name as reward_display_name,
-           r.payload, r.per_user_limit,
+           r.payload, r.per_user_limit, r.namespace as reward_namespace, r.requires,
            r.quantity is not null and r.claimed >= r.quantity as stock_gone,
            r.deleted_at is not null as reward_deleted,
            e.id as event_id, e.namespace, e.name as event_name, e.generation,
@@ -65,19 +66,26 @@ decided as (
     select c.*,
            c.slot > c.per_user_limit as reward_limit_reached,
            c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
-           c.condition <> '{}'::jsonb and c.generation is distinct from $3 as condition_pending
+           c.condition <> '{}'::jsonb and c.generation is distinct from $3 as condition_pending,
+           -- `Reward.spec.requires` (migration 0038), judged here so it
+           -- costs no round trip; refused after the limits and the stock
+           c.requires is not null
+               and not liveops_requirement_met(c.requires, c.reward_namespace, $2, c.period_key)
+               as requirements_unmet
     from counted c
 ),
 refused as (
-    -- a limit or the stock refuses (in the precedence of decision.rs's
-    -- `Flags::refusal`; `open_target` already let only open events through):
+    -- a limit, the stock or the requirements refuse (in the precedence of
+    -- decision.rs's `Flags::refusal`; `open_target` already let only open events through):
     -- recorded right here, so a refusal costs this one statement, not a
     -- second one after it (issue 14: a sold-out storm)
     select d.reward_id, d.event_id, d.generation,
            case when d.reward_limit_reached or d.event_limit_reached then 'ALREADY_CLAIMED'
-                else 'SOLD_OUT' end as reason
+                when d.stock_gone or d.cap_reached then 'SOLD_OUT'
+                else 'REQUIREMENTS_NOT_MET' end as reason
     from decided d
     where d.reward_limit_reached or d.event_limit_reached or d.stock_gone or d.cap_reached
+       or d.requirements_unmet
 ),
 refusal_recorded as (
     -- as sql/record_refusal.sql: identical refusals within one hour are
@@ -105,7 +113,7 @@ refusal_keyed as (
 granted_target as (
     select * from decided
     where not reward_limit_reached and not event_limit_reached and not stock_gone
-      and not cap_reached and not condition_pending
+      and not cap_reached and not requirements_unmet and not condition_pending
 ),
 inserted as (
     -- a concurrent twin holding the same slot or rank makes this insert
@@ -197,6 +205,7 @@ select p.reward_id as "prior_reward_id?", p.claim_id as "prior_claim_id?",
        d.reward_limit_reached as "reward_limit_reached?",
        d.event_limit_reached as "event_limit_reached?",
        t.stock_gone as "stock_gone?", t.cap_reached as "cap_reached?",
+       d.requirements_unmet as "requirements_unmet?",
        d.condition_pending as "condition_pending?",
        t.condition as "condition?", t.generation as "generation?",
        t.time_zone as "time_zone?", t.starts_at as "starts_at?", t.ends_at as "ends_at?",

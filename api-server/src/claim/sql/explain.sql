@@ -4,11 +4,12 @@
 -- flag. Writes nothing and takes no row locks; api-server/src/claim/
 -- explain.rs reads the flags through the same precedence as decision.rs,
 -- and the tests in claim/tests/explain.rs hold the two statements together.
+-- The progress view (challenge/progress.rs) is built on it.
 --
 -- $1 reward id, $2 user id.
 with target as (
     select r.id as reward_id, r.namespace as reward_namespace, r.name as reward_name,
-           r.per_user_limit, r.quantity, r.claimed,
+           r.per_user_limit, r.quantity, r.claimed, r.requires,
            r.quantity is not null and r.claimed >= r.quantity as stock_gone,
            r.deleted_at is not null as reward_deleted,
            e.id as event_id, e.namespace, e.name as event_name, e.generation, e.phase::text as phase,
@@ -39,7 +40,10 @@ counted as (
 decided as (
     select c.*,
            c.slot > c.per_user_limit as reward_limit_reached,
-           c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached
+           c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
+           c.requires is not null
+               and not liveops_requirement_met(c.requires, c.reward_namespace, $2, c.period_key)
+               as requirements_unmet
     from counted c
 )
 select d.reward_id as "reward_id!", d.reward_namespace as "reward_namespace!",
@@ -56,5 +60,6 @@ select d.reward_id as "reward_id!", d.reward_namespace as "reward_namespace!",
        d.quantity, d.claimed as "claimed!", d.max_claims, d.claims_total as "claims_total!",
        d.reward_limit_reached as "reward_limit_reached!",
        d.event_limit_reached as "event_limit_reached!",
-       d.stock_gone as "stock_gone!", d.cap_reached as "cap_reached!"
+       d.stock_gone as "stock_gone!", d.cap_reached as "cap_reached!",
+       d.requires, d.requirements_unmet as "requirements_unmet!"
 from decided d

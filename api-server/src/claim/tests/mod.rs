@@ -4,7 +4,7 @@
 mod conditions;
 mod event_totals;
 mod explain;
-mod fixtures;
+pub(crate) mod fixtures;
 mod idempotency;
 mod limits;
 mod races;

@@ -45,6 +45,7 @@ fn reward(namespace: &str, name: &str, event: &str) -> Reward {
         quantity: Some(3),
         per_user_limit: 1,
         payload: None,
+        requires: None,
     };
     let mut reward = Reward::new(name, spec);
     reward.meta_mut().namespace = Some(namespace.to_owned());
