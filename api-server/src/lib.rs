@@ -8,6 +8,7 @@ pub mod admin_bootstrap;
 pub mod claim;
 pub mod config;
 pub mod http;
+pub mod ingest;
 pub mod invite_code;
 pub mod profile_fields;
 pub mod rate_limit;

@@ -20,6 +20,7 @@ use crate::{
     admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
     claim,
     config::{Cli, Command, Config},
+    ingest::ClientTokenKeys,
     http::{self, AppState},
 };
 
@@ -77,6 +78,7 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let jwt = JwtKeys::from_config(&config)?;
+    let client_tokens = ClientTokenKeys::from_config(&config)?;
     let mailer = Mailer::new(
         config.smtp_url.as_ref().map(|url| url.expose()),
         &config.mail_from,
@@ -105,6 +107,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         jwt: Arc::new(jwt),
+        client_tokens: Arc::new(client_tokens),
         metrics: http::metrics::ApiMetrics::new(),
     })
 }
