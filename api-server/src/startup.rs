@@ -20,8 +20,8 @@ use crate::{
     admin_bootstrap::{self, AdminBootstrapError, AdminOutcome},
     claim,
     config::{Cli, Command, Config},
-    ingest::ClientTokenKeys,
     http::{self, AppState},
+    ingest::ClientTokenKeys,
 };
 
 /// How long in-flight requests get to finish after a shutdown signal

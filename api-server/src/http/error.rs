@@ -173,7 +173,9 @@ impl Error {
             Error::OAuth(ingest::TokenRefusal::UnsupportedGrantType) => {
                 (StatusCode::BAD_REQUEST, "UNSUPPORTED_GRANT_TYPE")
             }
-            Error::OAuth(ingest::TokenRefusal::InvalidRequest(_)) => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+            Error::OAuth(ingest::TokenRefusal::InvalidRequest(_)) => {
+                (StatusCode::BAD_REQUEST, "INVALID_REQUEST")
+            }
             Error::TooManySignals => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Error::SignalsRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "SIGNALS_REJECTED"),
             Error::CounterOverflow => (StatusCode::UNPROCESSABLE_ENTITY, "COUNTER_OVERFLOW"),

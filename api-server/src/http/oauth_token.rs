@@ -122,7 +122,11 @@ fn check_grant(headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Err(Error::OAuth(TokenRefusal::InvalidRequest(
             "the body must be application/x-www-form-urlencoded",
@@ -135,8 +139,12 @@ fn check_grant(headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
     match grants.as_slice() {
         [grant] if grant == "client_credentials" => Ok(()),
         [_] => Err(Error::OAuth(TokenRefusal::UnsupportedGrantType)),
-        [] => Err(Error::OAuth(TokenRefusal::InvalidRequest("grant_type is required"))),
-        _ => Err(Error::OAuth(TokenRefusal::InvalidRequest("grant_type is repeated"))),
+        [] => Err(Error::OAuth(TokenRefusal::InvalidRequest(
+            "grant_type is required",
+        ))),
+        _ => Err(Error::OAuth(TokenRefusal::InvalidRequest(
+            "grant_type is repeated",
+        ))),
     }
 }
 

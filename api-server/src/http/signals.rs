@@ -91,7 +91,9 @@ pub async fn post_signals(
         return Err(Error::TooManySignals);
     }
     if posted.is_empty() {
-        return Err(Error::Validation("a batch carries at least one signal".to_owned()));
+        return Err(Error::Validation(
+            "a batch carries at least one signal".to_owned(),
+        ));
     }
     match client_rate::spend(&state.db, caller.client_id, posted.len()).await? {
         Budget::Granted => {}

@@ -102,7 +102,7 @@ pub async fn authenticate(db: &PgPool, client: &ClientId, secret: &str) -> sqlx:
             .secret_hashes
             .iter()
             .fold(subtle::Choice::from(0), |found, stored| {
-                found | stored.as_slice().ct_eq(digest.as_slice())
+                found | stored.as_slice().ct_eq(&digest[..])
             });
         bool::from(matched).then_some(row.id)
     }))

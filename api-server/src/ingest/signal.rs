@@ -225,7 +225,11 @@ fn check_signal(index: usize, signal: &SignalInput, window: AcceptanceWindow) ->
         index,
         id: if usable { signal.id.clone() } else { String::new() },
         user_id: user_id.unwrap_or_default(),
-        counter: if usable { signal.counter.clone() } else { String::new() },
+        counter: if usable {
+            signal.counter.clone()
+        } else {
+            String::new()
+        },
         kind,
         amount,
         occurred_at: signal.occurred_at,
@@ -259,7 +263,11 @@ mod tests {
     }
 
     fn codes(signals: &[SignalInput]) -> Vec<Option<SignalCode>> {
-        check_batch(signals, window()).distinct.iter().map(|s| s.error).collect()
+        check_batch(signals, window())
+            .distinct
+            .iter()
+            .map(|s| s.error)
+            .collect()
     }
 
     #[test]
@@ -274,7 +282,12 @@ mod tests {
         too_old.occurred_at = window().now - Duration::seconds(604_801);
         assert_eq!(
             codes(&[edge_future, past_future, edge_old, too_old]),
-            [None, Some(SignalCode::OccurredInFuture), None, Some(SignalCode::OccurredTooLongAgo)]
+            [
+                None,
+                Some(SignalCode::OccurredInFuture),
+                None,
+                Some(SignalCode::OccurredTooLongAgo)
+            ]
         );
     }
 

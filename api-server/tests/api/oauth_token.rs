@@ -15,11 +15,17 @@ use crate::{
 async fn oauth_error(response: reqwest::Response, status: u16, error: &str) {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(
-        response.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
     if status == 401 {
-        let challenge = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok());
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok());
         assert!(challenge.is_some_and(|c| c.starts_with("Basic")), "{challenge:?}");
     }
     let body: Value = response.json().await.expect("json error");
@@ -35,13 +41,20 @@ async fn a_client_gets_a_bearer_token_with_its_plain_or_encoded_id() {
         let response = request_token(&app, &id, SECRET).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
-            response.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
             Some("no-store")
         );
         let body: Value = response.json().await.expect("body");
         assert_eq!(body["token_type"], "Bearer");
         assert_eq!(body["expires_in"], 900);
-        assert!(body["access_token"].as_str().is_some_and(|t| t.split('.').count() == 3));
+        assert!(
+            body["access_token"]
+                .as_str()
+                .is_some_and(|t| t.split('.').count() == 3)
+        );
     }
 }
 
@@ -61,7 +74,12 @@ async fn wrong_secrets_and_unknown_clients_are_invalid_client() {
     seed_game(&app, "UTC", "00:00", 5).await;
     let id = format!("{NAMESPACE}/{CLIENT}");
     oauth_error(request_token(&app, &id, "wrong").await, 401, "invalid_client").await;
-    oauth_error(request_token(&app, "games/nobody", SECRET).await, 401, "invalid_client").await;
+    oauth_error(
+        request_token(&app, "games/nobody", SECRET).await,
+        401,
+        "invalid_client",
+    )
+    .await;
     oauth_error(request_token(&app, CLIENT, SECRET).await, 401, "invalid_client").await;
     let no_auth = app
         .client
@@ -87,12 +105,20 @@ async fn other_grants_and_missing_grants_are_refused_as_rfc_6749_says() {
             .send()
     };
     let form = "application/x-www-form-urlencoded";
-    oauth_error(post("grant_type=password", form).await.expect("sent"), 400, "unsupported_grant_type").await;
+    oauth_error(
+        post("grant_type=password", form).await.expect("sent"),
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
     oauth_error(post("scope=x", form).await.expect("sent"), 400, "invalid_request").await;
     oauth_error(
-        post("grant_type=client_credentials&grant_type=client_credentials", form)
-            .await
-            .expect("sent"),
+        post(
+            "grant_type=client_credentials&grant_type=client_credentials",
+            form,
+        )
+        .await
+        .expect("sent"),
         400,
         "invalid_request",
     )

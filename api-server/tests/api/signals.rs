@@ -28,7 +28,9 @@ async fn sum_max_and_distinct_days_count_in_local_days_that_start_at_the_reset_h
     let game = seed_game(&app, "Asia/Seoul", "05:00", 5).await;
     let token = client_token(&app).await;
     let (user, _) = app.new_user().await;
-    let day = (Utc::now() - Duration::days(3)).with_timezone(&Seoul).date_naive();
+    let day = (Utc::now() - Duration::days(3))
+        .with_timezone(&Seoul)
+        .date_naive();
     let next = day.succ_opt().expect("next day");
     let instants = [
         seoul(day, 4, 59), // still the previous local day
@@ -38,8 +40,18 @@ async fn sum_max_and_distinct_days_count_in_local_days_that_start_at_the_reset_h
         seoul(next, 5, 0),
     ];
     let mut signals = Vec::new();
-    for (i, (at, (delta, best))) in instants.iter().zip([(1, 10), (2, 7), (3, 30), (4, 20), (5, 1)]).enumerate() {
-        signals.push(signal(&format!("k{i}"), user, "kills", Some(("delta", delta)), *at));
+    for (i, (at, (delta, best))) in instants
+        .iter()
+        .zip([(1, 10), (2, 7), (3, 30), (4, 20), (5, 1)])
+        .enumerate()
+    {
+        signals.push(signal(
+            &format!("k{i}"),
+            user,
+            "kills",
+            Some(("delta", delta)),
+            *at,
+        ));
         signals.push(signal(&format!("b{i}"), user, "best", Some(("value", best)), *at));
         signals.push(signal(&format!("d{i}"), user, "days", None, *at));
     }
@@ -58,12 +70,20 @@ async fn sum_max_and_distinct_days_count_in_local_days_that_start_at_the_reset_h
     ] {
         let keys = ["event".to_owned(), previous.clone(), key(day), key(next)];
         for (period, value) in keys.iter().zip(expected) {
-            assert_eq!(counter_value(&app, counter, user, period).await, Some(value), "{period}");
+            assert_eq!(
+                counter_value(&app, counter, user, period).await,
+                Some(value),
+                "{period}"
+            );
         }
     }
     // Another signal on a day already seen adds no day.
     let again = [signal("d-late", user, "days", None, seoul(day, 12, 0))];
-    let body: Value = post_signals(&app, &token, &again).await.json().await.expect("body");
+    let body: Value = post_signals(&app, &token, &again)
+        .await
+        .json()
+        .await
+        .expect("body");
     assert_eq!(body["results"][0]["status"], "accepted");
     assert_eq!(counter_value(&app, days, user, "event").await, Some(3));
 }
@@ -79,7 +99,13 @@ async fn twenty_concurrent_posts_of_one_batch_count_each_signal_exactly_once() {
     let mut signals = Vec::new();
     for i in 0..20_i64 {
         let at = now - Duration::hours(5 * i);
-        signals.push(signal(&format!("k{i}"), first, "kills", Some(("delta", i + 1)), at));
+        signals.push(signal(
+            &format!("k{i}"),
+            first,
+            "kills",
+            Some(("delta", i + 1)),
+            at,
+        ));
         signals.push(signal(&format!("b{i}"), second, "best", Some(("value", i)), at));
         signals.push(signal(&format!("d{i}"), first, "days", None, at));
     }
@@ -97,18 +123,37 @@ async fn twenty_concurrent_posts_of_one_batch_count_each_signal_exactly_once() {
     }
     assert_eq!(accepted, 60);
     assert_eq!(recorded_signals(&app).await, 60);
-    assert_eq!(counter_value(&app, game.counter("kills"), first, "event").await, Some(210));
-    assert_eq!(counter_value(&app, game.counter("best"), second, "event").await, Some(19));
+    assert_eq!(
+        counter_value(&app, game.counter("kills"), first, "event").await,
+        Some(210)
+    );
+    assert_eq!(
+        counter_value(&app, game.counter("best"), second, "event").await,
+        Some(19)
+    );
     let days: i64 = sqlx::query_scalar("select count(*) from counter_days where counter_id = $1")
         .bind(game.counter("days"))
         .fetch_one(&app.db)
         .await
         .expect("days");
-    assert_eq!(counter_value(&app, game.counter("days"), first, "event").await, Some(days));
+    assert_eq!(
+        counter_value(&app, game.counter("days"), first, "event").await,
+        Some(days)
+    );
     // A later repeat is all duplicates and changes nothing.
-    let body: Value = post_signals(&app, &token, &signals).await.json().await.expect("body");
-    assert_eq!((body["accepted"].as_u64(), body["duplicates"].as_u64()), (Some(0), Some(60)));
-    assert_eq!(counter_value(&app, game.counter("kills"), first, "event").await, Some(210));
+    let body: Value = post_signals(&app, &token, &signals)
+        .await
+        .json()
+        .await
+        .expect("body");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(60))
+    );
+    assert_eq!(
+        counter_value(&app, game.counter("kills"), first, "event").await,
+        Some(210)
+    );
     let metrics = app
         .client
         .get(format!("{}/metrics", app.metrics_address))
@@ -118,7 +163,10 @@ async fn twenty_concurrent_posts_of_one_batch_count_each_signal_exactly_once() {
         .text()
         .await
         .expect("text");
-    assert!(metrics.contains("liveops_signals_total{status=\"accepted\"} 60"), "{metrics}");
+    assert!(
+        metrics.contains("liveops_signals_total{status=\"accepted\"} 60"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -128,13 +176,29 @@ async fn signals_outside_the_event_window_are_answered_but_not_counted() {
     let token = client_token(&app).await;
     let (user, _) = app.new_user().await;
     let signals = [
-        signal("early", user, "kills", Some(("delta", 7)), Utc::now() - Duration::days(6)),
+        signal(
+            "early",
+            user,
+            "kills",
+            Some(("delta", 7)),
+            Utc::now() - Duration::days(6),
+        ),
         signal("inside", user, "kills", Some(("delta", 1)), Utc::now()),
     ];
-    let body: Value = post_signals(&app, &token, &signals).await.json().await.expect("body");
-    assert_eq!(body["results"][0], json!({"id": "early", "status": "outside_window"}));
+    let body: Value = post_signals(&app, &token, &signals)
+        .await
+        .json()
+        .await
+        .expect("body");
+    assert_eq!(
+        body["results"][0],
+        json!({"id": "early", "status": "outside_window"})
+    );
     assert_eq!(body["results"][1], json!({"id": "inside", "status": "accepted"}));
-    assert_eq!(counter_value(&app, game.counter("kills"), user, "event").await, Some(1));
+    assert_eq!(
+        counter_value(&app, game.counter("kills"), user, "event").await,
+        Some(1)
+    );
 }
 
 #[tokio::test]
@@ -147,7 +211,10 @@ async fn a_sum_past_the_int8_range_is_a_422_and_records_nothing() {
     assert_eq!(post_signals(&app, &token, &big).await.status(), 200);
     let more = [signal("more", user, "huge", Some(("delta", 1)), Utc::now())];
     assert_problem(post_signals(&app, &token, &more).await, 422, "COUNTER_OVERFLOW").await;
-    assert_eq!(counter_value(&app, game.counter("huge"), user, "event").await, Some(i64::MAX));
+    assert_eq!(
+        counter_value(&app, game.counter("huge"), user, "event").await,
+        Some(i64::MAX)
+    );
     assert_eq!(recorded_signals(&app).await, 1);
 }
 
@@ -163,7 +230,15 @@ async fn a_client_over_its_signals_per_minute_gets_a_429_with_retry_after() {
     let (user, _) = app.new_user().await;
     let batch = |prefix: &str| {
         (0..3)
-            .map(|i| signal(&format!("{prefix}{i}"), user, "kills", Some(("delta", 1)), Utc::now()))
+            .map(|i| {
+                signal(
+                    &format!("{prefix}{i}"),
+                    user,
+                    "kills",
+                    Some(("delta", 1)),
+                    Utc::now(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(post_signals(&app, &token, &batch("a")).await.status(), 200);
@@ -187,9 +262,19 @@ async fn batches_over_500_signals_or_256_kib_are_413_and_up_to_them_are_accepted
             })
             .collect::<Vec<_>>()
     };
-    assert_problem(post_signals(&app, &token, &make(501, 8)).await, 413, "PAYLOAD_TOO_LARGE").await;
+    assert_problem(
+        post_signals(&app, &token, &make(501, 8)).await,
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
+    .await;
     // ~330 KiB: past the route's 256 KiB
-    assert_problem(post_signals(&app, &token, &make(500, 520)).await, 413, "PAYLOAD_TOO_LARGE").await;
+    assert_problem(
+        post_signals(&app, &token, &make(500, 520)).await,
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
+    .await;
     assert_eq!(recorded_signals(&app).await, 0);
     // ~120 KiB, over MAX_BODY_BYTES (64 KiB) but within the route's limit
     let response = post_signals(&app, &token, &make(500, 100)).await;

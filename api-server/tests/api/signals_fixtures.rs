@@ -94,7 +94,13 @@ pub async fn seed_game(app: &TestApp, zone: &str, reset_at: &str, started_days_a
 }
 
 /// An IngestClient row named `name` with `secrets` (stored hashed).
-pub async fn seed_client(app: &TestApp, name: &str, secrets: &[&str], counters: &[&str], per_minute: i32) -> Uuid {
+pub async fn seed_client(
+    app: &TestApp,
+    name: &str,
+    secrets: &[&str],
+    counters: &[&str],
+    per_minute: i32,
+) -> Uuid {
     let id = Uuid::new_v4();
     let hashes: Vec<Vec<u8>> = secrets
         .iter()
@@ -151,7 +157,8 @@ pub fn signal(id: &str, user: Uuid, counter: &str, amount: Option<(&str, i64)>, 
 
 /// POST /signals with `signals`.
 pub async fn post_signals(app: &TestApp, token: &str, signals: &[Value]) -> reqwest::Response {
-    app.post_authed("/signals", token, &json!({ "signals": signals })).await
+    app.post_authed("/signals", token, &json!({ "signals": signals }))
+        .await
 }
 
 /// A counter value, if the row exists.

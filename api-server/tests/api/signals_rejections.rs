@@ -24,7 +24,10 @@ async fn one_bad_signal_rejects_the_batch_and_records_nothing() {
         signal("d", user, "days", None, now),
     ];
     let body = assert_problem(post_signals(&app, &token, &batch).await, 422, "SIGNALS_REJECTED").await;
-    assert_eq!(body["errors"], json!([{"index": 2, "id": "c", "code": "COUNTER_NOT_ALLOWED"}]));
+    assert_eq!(
+        body["errors"],
+        json!([{"index": 2, "id": "c", "code": "COUNTER_NOT_ALLOWED"}])
+    );
     assert_eq!(recorded_signals(&app).await, 0);
     let values: i64 = sqlx::query_scalar("select count(*) from counter_values")
         .fetch_one(&app.db)
@@ -46,27 +49,72 @@ async fn every_contract_error_has_its_code_and_index() {
     bad_user["userId"] = json!("not-a-uuid");
     let cases = [
         (signal("ok", user, "kills", Some(("delta", 1)), now), None),
-        (signal("unknown", user, "nope", Some(("delta", 1)), now), Some("COUNTER_NOT_ALLOWED")),
-        (signal("hidden", user, "hidden", Some(("delta", 1)), now), Some("COUNTER_NOT_ALLOWED")),
-        (signal("ghost", Uuid::new_v4(), "kills", Some(("delta", 1)), now), Some("UNKNOWN_USER")),
-        (bad_user, Some("UNKNOWN_USER")),
-        (signal("over", user, "kills", Some(("delta", 1001)), now), Some("AMOUNT_OUT_OF_BOUNDS")),
-        (signal("under", user, "kills", Some(("delta", -1)), now), Some("AMOUNT_OUT_OF_BOUNDS")),
-        (signal("missing", user, "kills", None, now), Some("AMOUNT_OUT_OF_BOUNDS")),
-        (both, Some("AMOUNT_OUT_OF_BOUNDS")),
-        (signal("delta-on-max", user, "best", Some(("delta", 1)), now), Some("AMOUNT_KIND_MISMATCH")),
-        (signal("value-on-sum", user, "kills", Some(("value", 1)), now), Some("AMOUNT_KIND_MISMATCH")),
-        (signal("amount-on-days", user, "days", Some(("delta", 1)), now), Some("AMOUNT_KIND_MISMATCH")),
         (
-            signal("future", user, "kills", Some(("delta", 1)), now + Duration::seconds(400)),
+            signal("unknown", user, "nope", Some(("delta", 1)), now),
+            Some("COUNTER_NOT_ALLOWED"),
+        ),
+        (
+            signal("hidden", user, "hidden", Some(("delta", 1)), now),
+            Some("COUNTER_NOT_ALLOWED"),
+        ),
+        (
+            signal("ghost", Uuid::new_v4(), "kills", Some(("delta", 1)), now),
+            Some("UNKNOWN_USER"),
+        ),
+        (bad_user, Some("UNKNOWN_USER")),
+        (
+            signal("over", user, "kills", Some(("delta", 1001)), now),
+            Some("AMOUNT_OUT_OF_BOUNDS"),
+        ),
+        (
+            signal("under", user, "kills", Some(("delta", -1)), now),
+            Some("AMOUNT_OUT_OF_BOUNDS"),
+        ),
+        (
+            signal("missing", user, "kills", None, now),
+            Some("AMOUNT_OUT_OF_BOUNDS"),
+        ),
+        (both, Some("AMOUNT_OUT_OF_BOUNDS")),
+        (
+            signal("delta-on-max", user, "best", Some(("delta", 1)), now),
+            Some("AMOUNT_KIND_MISMATCH"),
+        ),
+        (
+            signal("value-on-sum", user, "kills", Some(("value", 1)), now),
+            Some("AMOUNT_KIND_MISMATCH"),
+        ),
+        (
+            signal("amount-on-days", user, "days", Some(("delta", 1)), now),
+            Some("AMOUNT_KIND_MISMATCH"),
+        ),
+        (
+            signal(
+                "future",
+                user,
+                "kills",
+                Some(("delta", 1)),
+                now + Duration::seconds(400),
+            ),
             Some("OCCURRED_IN_FUTURE"),
         ),
         (
-            signal("ancient", user, "kills", Some(("delta", 1)), now - Duration::days(8)),
+            signal(
+                "ancient",
+                user,
+                "kills",
+                Some(("delta", 1)),
+                now - Duration::days(8),
+            ),
             Some("OCCURRED_TOO_LONG_AGO"),
         ),
-        (signal("ok", user, "kills", Some(("delta", 2)), now), Some("DUPLICATE_SIGNAL_ID")),
-        (signal("", user, "kills", Some(("delta", 1)), now), Some("INVALID_SIGNAL_ID")),
+        (
+            signal("ok", user, "kills", Some(("delta", 2)), now),
+            Some("DUPLICATE_SIGNAL_ID"),
+        ),
+        (
+            signal("", user, "kills", Some(("delta", 1)), now),
+            Some("INVALID_SIGNAL_ID"),
+        ),
     ];
     let batch: Vec<Value> = cases.iter().map(|(signal, _)| signal.clone()).collect();
     let body = assert_problem(post_signals(&app, &token, &batch).await, 422, "SIGNALS_REJECTED").await;
@@ -90,7 +138,10 @@ async fn identical_repeats_in_a_batch_count_once() {
     let one = signal("same", user, "kills", Some(("delta", 4)), Utc::now());
     let response = post_signals(&app, &token, &[one.clone(), one]).await;
     let body: Value = response.json().await.expect("body");
-    assert_eq!((body["accepted"].as_u64(), body["duplicates"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(recorded_signals(&app).await, 1);
 }
 
@@ -101,7 +152,9 @@ async fn malformed_batches_are_a_400_and_missing_tokens_a_401() {
     let token = client_token(&app).await;
     let empty = app.post_authed("/signals", &token, &json!({"signals": []})).await;
     assert_problem(empty, 400, "VALIDATION_FAILED").await;
-    let extra = app.post_authed("/signals", &token, &json!({"signals": [], "x": 1})).await;
+    let extra = app
+        .post_authed("/signals", &token, &json!({"signals": [], "x": 1}))
+        .await;
     assert_problem(extra, 400, "VALIDATION_FAILED").await;
     let anonymous = app.post_json("/signals", &json!({"signals": []})).await;
     assert_problem(anonymous, 401, "UNAUTHORIZED").await;
