@@ -27,9 +27,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// secret go in HTTP Basic.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClientTokenRequest {
-    /// Always `client_credentials`.
-    #[schema(example = "client_credentials")]
-    pub grant_type: String,
+    /// The only grant: `client_credentials`.
+    pub grant_type: GrantType,
+}
+
+/// The grant types this endpoint knows (RFC 6749 section 4.4).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// A client acting for itself.
+    ClientCredentials,
 }
 
 /// A client token (RFC 6749 section 5.1).
