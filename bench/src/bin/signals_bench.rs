@@ -90,7 +90,10 @@ async fn client_token(options: &Options) -> anyhow::Result<String> {
         .json()
         .await
         .context("token body")?;
-    Ok(answer["access_token"].as_str().context("access_token")?.to_owned())
+    Ok(answer["access_token"]
+        .as_str()
+        .context("access_token")?
+        .to_owned())
 }
 
 /// Accepted signals per second over the measured window.
@@ -101,7 +104,11 @@ async fn api_signals_per_sec(options: &Options, token: &str) -> anyhow::Result<f
     let mut tasks = Vec::new();
     for task in 0..options.connections {
         let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
-        let (url, token, users) = (format!("{}/signals", options.api_url), token.to_owned(), users.clone());
+        let (url, token, users) = (
+            format!("{}/signals", options.api_url),
+            token.to_owned(),
+            users.clone(),
+        );
         let (counter, batch) = (options.counter.clone(), options.batch);
         tasks.push(tokio::spawn(async move {
             let mut accepted = 0_u64;
@@ -155,7 +162,12 @@ fn user_ids(count: usize) -> Vec<String> {
 /// Statements per second (each `batch` fresh signals) times `batch`.
 async fn pgbench_signals_per_sec(options: &Options) -> anyhow::Result<f64> {
     let script = options.work_dir.join("record-signals.sql");
-    let text = pgbench_script(&options.client_row, &options.counter, options.batch, options.users);
+    let text = pgbench_script(
+        &options.client_row,
+        &options.counter,
+        options.batch,
+        options.users,
+    );
     std::fs::write(&script, text).context("write the pgbench script")?;
     if options.warmup_secs > 0 {
         pgbench(options, &script, options.warmup_secs).await?;
