@@ -150,6 +150,44 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Game-server client tokens and `POST /signals`.
+    #[command(flatten)]
+    pub ingest: IngestConfig,
+}
+
+/// Settings of game-server ingestion (DESIGN.md, "Challenges"): client
+/// tokens from `POST /oauth/token` and the signals `POST /signals` accepts.
+#[derive(Debug, Clone, Parser)]
+pub struct IngestConfig {
+    /// `aud` of client tokens; must differ from JWT_AUDIENCE (user tokens).
+    #[arg(long, env = "INGEST_TOKEN_AUDIENCE", default_value = "liveops-ingest")]
+    pub ingest_token_audience: String,
+    /// Lifetime of a client token, in seconds.
+    #[arg(long, env = "INGEST_TOKEN_TTL_SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ingest_token_ttl_seconds: u64,
+    /// Failed `POST /oauth/token` attempts per minute per client address; 0 = off.
+    #[arg(long, env = "RATE_LIMIT_TOKEN_FAILURES_PER_MINUTE", default_value_t = 10)]
+    pub rate_limit_token_failures_per_minute: u32,
+    /// How far in the future (server clock) a signal's `occurredAt` may be.
+    #[arg(long, env = "SIGNAL_FUTURE_SKEW_SECONDS", default_value_t = 300)]
+    pub signal_future_skew_seconds: u32,
+    /// How old a signal's `occurredAt` may be.
+    #[arg(long, env = "SIGNAL_ACCEPTANCE_WINDOW_SECONDS", default_value_t = 604_800)]
+    pub signal_acceptance_window_seconds: u32,
+}
+
+impl Default for IngestConfig {
+    /// The documented defaults (the same as clap's).
+    fn default() -> Self {
+        Self {
+            ingest_token_audience: "liveops-ingest".to_owned(),
+            ingest_token_ttl_seconds: 900,
+            rate_limit_token_failures_per_minute: 10,
+            signal_future_skew_seconds: 300,
+            signal_acceptance_window_seconds: 604_800,
+        }
+    }
 }
 
 /// Configuration that parses but cannot be served with.
@@ -175,6 +213,9 @@ pub enum ConfigError {
     /// PUBLIC_URL cannot be the base of a link.
     #[error("PUBLIC_URL must be an absolute http(s) URL, such as https://api.example.com")]
     BadPublicUrl,
+    /// Client and user tokens would share an audience.
+    #[error("INGEST_TOKEN_AUDIENCE must differ from JWT_AUDIENCE")]
+    SharedTokenAudience,
 }
 
 impl Config {
@@ -190,6 +231,9 @@ impl Config {
         }
         if !matches!(self.public_url.scheme(), "http" | "https") || self.public_url.cannot_be_a_base() {
             return Err(ConfigError::BadPublicUrl);
+        }
+        if self.ingest.ingest_token_audience == self.jwt_audience {
+            return Err(ConfigError::SharedTokenAudience);
         }
         Ok(())
     }
@@ -296,6 +340,17 @@ mod tests {
         assert!(
             matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "root@example.com")
         );
+    }
+
+    #[test]
+    fn ingest_defaults_are_the_documented_ones() {
+        let parsed = parse(&[]).config.ingest;
+        let documented = super::IngestConfig::default();
+        assert_eq!(parsed.ingest_token_audience, documented.ingest_token_audience);
+        assert_eq!(parsed.ingest_token_ttl_seconds, 900);
+        assert_eq!(parsed.signal_future_skew_seconds, 300);
+        assert_eq!(parsed.signal_acceptance_window_seconds, 604_800);
+        assert_eq!(parsed.rate_limit_token_failures_per_minute, 10);
     }
 
     #[test]

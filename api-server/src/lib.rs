@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod claim;
 pub mod config;
 pub mod http;
+pub mod ingest;
 pub mod invite_code;
 pub mod profile_fields;
 pub mod rate_limit;

@@ -21,6 +21,7 @@ use crate::{
     claim,
     config::{Cli, Command, Config},
     http::{self, AppState},
+    ingest::ClientTokenKeys,
 };
 
 /// How long in-flight requests get to finish after a shutdown signal
@@ -77,6 +78,7 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let jwt = JwtKeys::from_config(&config)?;
+    let client_tokens = ClientTokenKeys::from_config(&config)?;
     let mailer = Mailer::new(
         config.smtp_url.as_ref().map(|url| url.expose()),
         &config.mail_from,
@@ -105,6 +107,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         jwt: Arc::new(jwt),
+        client_tokens: Arc::new(client_tokens),
         metrics: http::metrics::ApiMetrics::new(),
     })
 }

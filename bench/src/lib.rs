@@ -11,3 +11,4 @@ pub mod claims_load;
 pub mod latency;
 pub mod operator;
 pub mod relay;
+pub mod signal_statement;

@@ -9,7 +9,11 @@ use axum::{
 use serde::Serialize;
 
 use super::request_id::current_request_id;
-use crate::{account::one_time_token::TokenRefusal, claim::ClaimRefusal};
+use crate::{
+    account::one_time_token::TokenRefusal,
+    claim::ClaimRefusal,
+    ingest::{self, SignalRejection},
+};
 
 /// Handlers return this; `?` converts database and other errors into an
 /// opaque 500.
@@ -92,6 +96,20 @@ pub enum Error {
     /// The request ran past REQUEST_TIMEOUT_SECONDS and was abandoned (503).
     #[error("the request took too long and was abandoned; retry shortly")]
     Timeout,
+    /// A refused `POST /oauth/token`: answered with an RFC 6749 section 5.2
+    /// JSON error (`invalid_client` 401, others 400), not a Problem.
+    #[error("{0}")]
+    OAuth(ingest::TokenRefusal),
+    /// A signal batch over MAX_SIGNALS_PER_BATCH signals (413).
+    #[error("a batch carries at most {} signals", ingest::MAX_SIGNALS_PER_BATCH)]
+    TooManySignals,
+    /// A signal batch with contract errors, listed per signal; nothing was
+    /// recorded (422 SIGNALS_REJECTED).
+    #[error("the batch was rejected and nothing was recorded: see `errors`")]
+    SignalsRejected(Vec<SignalRejection>),
+    /// A Sum counter would pass the int8 range; nothing was recorded (422).
+    #[error("a Sum counter would overflow; nothing was recorded")]
+    CounterOverflow,
     /// A database failure: logged with its chain, answered with an opaque 500.
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -115,6 +133,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine code, e.g. `EMAIL_TAKEN`.
     pub code: String,
+    /// Per-signal errors of a rejected signal batch (SIGNALS_REJECTED).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<SignalRejection>>,
     /// The request's `x-request-id`, to quote in bug reports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -148,6 +169,16 @@ impl Error {
             Error::ClaimContention => (StatusCode::SERVICE_UNAVAILABLE, "CLAIM_CONTENTION"),
             Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             Error::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT"),
+            Error::OAuth(ingest::TokenRefusal::InvalidClient) => (StatusCode::UNAUTHORIZED, "INVALID_CLIENT"),
+            Error::OAuth(ingest::TokenRefusal::UnsupportedGrantType) => {
+                (StatusCode::BAD_REQUEST, "UNSUPPORTED_GRANT_TYPE")
+            }
+            Error::OAuth(ingest::TokenRefusal::InvalidRequest(_)) => {
+                (StatusCode::BAD_REQUEST, "INVALID_REQUEST")
+            }
+            Error::TooManySignals => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Error::SignalsRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "SIGNALS_REJECTED"),
+            Error::CounterOverflow => (StatusCode::UNPROCESSABLE_ENTITY, "COUNTER_OVERFLOW"),
             Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }
@@ -226,6 +257,9 @@ pub fn is_database_unavailable(error: &sqlx::Error) -> bool {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if let Error::OAuth(refusal) = &self {
+            return super::oauth_token::refusal_response(self.status_and_code().0, refusal);
+        }
         let (status, code) = self.status_and_code();
         let request_id = current_request_id();
         // Only the unexpected is opaque; a 503 such as UNAVAILABLE says what it is.
@@ -246,6 +280,10 @@ impl IntoResponse for Error {
             status: status.as_u16(),
             detail,
             code: code.to_owned(),
+            errors: match self {
+                Error::SignalsRejected(ref rejections) => Some(rejections.clone()),
+                _ => None,
+            },
             request_id,
         };
         let mut response = (status, axum::Json(problem)).into_response();

@@ -49,6 +49,12 @@ struct ClaimLabels {
     reason: String,
 }
 
+/// Labels of the signal counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalLabels {
+    status: &'static str,
+}
+
 /// The API server's metrics and the registry that exports them; one per
 /// server, so servers sharing a process (tests) never mix their figures.
 #[derive(Clone)]
@@ -57,6 +63,7 @@ pub struct ApiMetrics {
     requests: Family<RequestLabels, Counter>,
     durations: Family<RequestLabels, Histogram>,
     claims: Family<ClaimLabels, Counter>,
+    signals: Family<SignalLabels, Counter>,
     database_up: Gauge,
 }
 
@@ -83,6 +90,12 @@ impl ApiMetrics {
         );
         let claims = Family::<ClaimLabels, Counter>::default();
         registry.register("claims", "Claim attempts by outcome and reason", claims.clone());
+        let signals = Family::<SignalLabels, Counter>::default();
+        registry.register(
+            "signals",
+            "Posted signals by status: accepted, duplicate, outside_window, rejected",
+            signals.clone(),
+        );
         let database_up = Gauge::default();
         registry.register(
             "database_up",
@@ -94,6 +107,7 @@ impl ApiMetrics {
             requests,
             durations,
             claims,
+            signals,
             database_up,
         }
     }
@@ -130,6 +144,14 @@ impl ApiMetrics {
             _ => "internal",
         };
         self.count_claim("error", class.to_owned());
+    }
+
+    /// `count` posted signals that ended as `status` (`accepted`,
+    /// `duplicate`, `outside_window` or `rejected`).
+    pub fn count_signals(&self, status: &'static str, count: u64) {
+        if count > 0 {
+            self.signals.get_or_create(&SignalLabels { status }).inc_by(count);
+        }
     }
 
     fn count_claim(&self, outcome: &'static str, reason: String) {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod claim_history;
 pub mod claims;
 pub mod client_address;
+pub mod client_auth;
 pub mod email_verification;
 pub mod error;
 mod error_conversions;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod oauth_token;
 pub mod openapi;
 pub mod password;
 pub mod profile;
@@ -23,6 +25,7 @@ pub mod request_id;
 pub mod rewards;
 pub mod roles;
 pub mod session;
+pub mod signals;
 pub mod signup;
 pub mod timeout;
 
@@ -49,6 +52,7 @@ use crate::{
     access_token::JwtKeys,
     account::mail::{MailQueue, delivery::Mailer},
     config::Config,
+    ingest::ClientTokenKeys,
 };
 pub use error::{Error, Result};
 
@@ -61,6 +65,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Access-token signing and verification keys.
     pub jwt: Arc<JwtKeys>,
+    /// Client-token signing and verification keys (game servers).
+    pub client_tokens: Arc<ClientTokenKeys>,
     /// The server's Prometheus metrics.
     pub metrics: metrics::ApiMetrics,
     /// Where account mail is queued.
@@ -93,6 +99,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(claims::router())
         .merge(claim_history::router())
         .merge(progress::router())
+        .merge(oauth_token::router())
+        .merge(signals::router())
 }
 
 /// The routes, `/openapi.json` and `/docs`, and the middleware around them.

@@ -28,6 +28,7 @@ use super::{AppState, error};
         (name = "rewards", description = "reward listings for staff"),
         (name = "progress", description = "a user's progress towards rewards: requirements, tiers, claimability"),
         (name = "operations", description = "probes and metrics"),
+        (name = "ingest", description = "game servers: client tokens and signals"),
     )
 )]
 pub struct ApiDoc;
@@ -40,6 +41,16 @@ impl Modify for BearerSecurity {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        // Game servers' tokens from POST /oauth/token (not user tokens).
+        components.add_security_scheme(
+            "client_token",
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)

@@ -105,6 +105,14 @@ async fn every_error_answer_is_documented_as_problem_json() {
                 continue;
             }
             let content = response["content"].as_object().expect("error content");
+            // RFC 6749 section 5.2 prescribes the token endpoint's error body.
+            if path == "/oauth/token" && matches!(status.as_str(), "400" | "401") {
+                assert_eq!(
+                    content["application/json"]["schema"]["$ref"], "#/components/schemas/OAuthError",
+                    "{method} {path} {status}"
+                );
+                continue;
+            }
             assert_eq!(
                 content.keys().collect::<Vec<_>>(),
                 ["application/problem+json"],

@@ -89,6 +89,7 @@ pub fn test_config(database_url: &str) -> Config {
         max_body_bytes: 64 * 1024,
         database_max_connections: 5,
         log_format: LogFormat::Text,
+        ingest: Default::default(),
     }
 }
 
