@@ -1,4 +1,4 @@
-//! The `Event`, `Reward` and `WebhookEndpoint` custom resources (group
+//! The `Event`, `Reward`, `WebhookEndpoint`, `Counter` and `IngestClient` custom resources (group
 //! `liveops.dev`, version `v1alpha1`): Rust types from which `crds/` is
 //! generated.
 //!
@@ -9,7 +9,10 @@
 //! server enforces the schema, and mirrors the transition rules in
 //! [`transition`].
 
+pub mod challenge_validation;
+pub mod counter;
 pub mod event;
+pub mod ingest_client;
 pub mod payload;
 pub mod phase;
 pub mod reward;
@@ -23,9 +26,13 @@ mod bounds_tests;
 #[cfg(test)]
 mod cel_tests;
 #[cfg(test)]
+mod challenge_cel_tests;
+#[cfg(test)]
 mod webhook_cel_tests;
 
+pub use counter::{Counter, CounterAggregation, CounterSpec, CounterStatus};
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
+pub use ingest_client::{IngestClient, IngestClientSpec, IngestClientStatus};
 pub use payload::Payload;
 pub use phase::EventPhase;
 pub use reward::{EventRef, Reward, RewardSpec, RewardStatus};
