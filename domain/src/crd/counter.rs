@@ -116,5 +116,11 @@ pub struct CounterStatus {
     pub signals_per_minute: Option<i64>,
     /// Names of the Rewards (same namespace) whose `requires` mention this counter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = describe_reward_items)]
     pub rewards: Vec<String>,
+}
+
+/// `kubectl explain` text for one `status.rewards` entry.
+fn describe_reward_items(schema: &mut schemars::Schema) {
+    super::ingest_client::describe_items(schema, "metadata.name of a Reward requiring this counter.");
 }

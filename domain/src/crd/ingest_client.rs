@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use kube::{CustomResource, KubeSchema};
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 
 use super::StatusCondition;
@@ -43,13 +43,13 @@ pub struct IngestClientSpec {
     #[x_kube(validation = Rule::new("self.all(h, h.matches('^sha256:[0-9a-f]{64}$'))")
         .message("each secretHashes entry must be sha256:<64 lowercase hex digits>")
         .reason(Reason::FieldValueInvalid))]
-    #[schemars(length(min = 1, max = 2), inner(length(max = 71)))]
+    #[schemars(length(min = 1, max = 2), inner(length(max = 71)), transform = describe_hash_items)]
     pub secret_hashes: Vec<String>,
     /// Names of the Counters (same namespace) this client may feed; 1 to 64, unique.
     #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d == c))")
         .message("counters must not list a name twice")
         .reason(Reason::FieldValueDuplicate))]
-    #[schemars(length(min = 1, max = 64), inner(length(min = 1, max = 253)))]
+    #[schemars(length(min = 1, max = 64), inner(length(min = 1, max = 253)), transform = describe_counter_items)]
     pub counters: Vec<String>,
     /// Signals this client may post per minute, 1 to 1,000,000 (default 60,000).
     #[serde(default = "default_signals_per_minute")]
@@ -59,6 +59,23 @@ pub struct IngestClientSpec {
     /// Refuse this client's tokens and signals without deleting it.
     #[serde(default)]
     pub suspend: bool,
+}
+
+/// `kubectl explain` text for one `secretHashes` entry.
+fn describe_hash_items(schema: &mut Schema) {
+    describe_items(schema, "SHA-256 of one accepted secret: sha256:<64 lowercase hex digits>.");
+}
+
+/// `kubectl explain` text for one `counters` entry.
+fn describe_counter_items(schema: &mut Schema) {
+    describe_items(schema, "metadata.name of a Counter in the same namespace.");
+}
+
+/// Gives a list schema's items a description (schemars leaves them bare).
+pub(super) fn describe_items(schema: &mut Schema, description: &str) {
+    if let Some(items) = schema.get_mut("items").and_then(serde_json::Value::as_object_mut) {
+        items.insert("description".to_owned(), description.into());
+    }
 }
 
 fn default_signals_per_minute() -> i32 {
