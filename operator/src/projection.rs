@@ -34,7 +34,9 @@ pub use self::{
     counters::{RewardCounters, live_claims_totals, reward_counters_under},
     event_batch::{ProjectedEvent, upsert_events},
     ids::{Kind, definition_id, definition_key, namespace_of},
-    ingest_client::{IngestClientRow, soft_delete_ingest_client, suspend_ingest_client, upsert_ingest_client},
+    ingest_client::{
+        IngestClientRow, soft_delete_ingest_client, suspend_ingest_client, upsert_ingest_client,
+    },
     phase::{Flipped, FlippedEvent, TransitionLag, flip_phases},
     reward::{RewardProjection, RewardRow, soft_delete_reward, upsert_reward},
     reward_batch::upsert_rewards,

@@ -187,7 +187,8 @@ fn challenge_samples() -> Vec<(&'static str, Value)> {
             },
             rewards: vec!["gems".to_owned()],
         };
-        counter.status = Some(counter_outcome(&counter, Some(projected), Vec::new(), Some(activity), now()).status);
+        counter.status =
+            Some(counter_outcome(&counter, Some(projected), Vec::new(), Some(activity), now()).status);
         json!(counter)
     };
     let fed = |mut client: IngestClient| {
@@ -201,12 +202,18 @@ fn challenge_samples() -> Vec<(&'static str, Value)> {
         aggregation: "Sum".to_owned(),
     };
     vec![
-        ("counter-ready", counted(counter("kills", "Sum"), CounterProjection::Projected)),
+        (
+            "counter-ready",
+            counted(counter("kills", "Sum"), CounterProjection::Projected),
+        ),
         (
             "counter-waiting-for-event",
             counted(counter("early", "Sum"), CounterProjection::EventNotFound),
         ),
-        ("counter-aggregation-changed", counted(counter("wins", "Max"), changed)),
+        (
+            "counter-aggregation-changed",
+            counted(counter("wins", "Max"), changed),
+        ),
         ("ingest-client-ready", fed(client("game", hash, false))),
         ("ingest-client-suspended", fed(client("paused", hash, true))),
         ("ingest-client-invalid", fed(client("broken", "sha256:00", false))),

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::{
     Counter, IngestClient,
     challenge_validation::{
-        AGGREGATION_IMMUTABLE, counter_spec_problems, counter_transition_problems, ingest_client_spec_problems,
+        AGGREGATION_IMMUTABLE, counter_spec_problems, counter_transition_problems,
+        ingest_client_spec_problems,
     },
     ingest_client::secret_digest,
     transition::EVENT_REF_IMMUTABLE,
@@ -49,7 +50,10 @@ fn counter_rejected_with(counter: &Counter, needle: &str) {
         "the operator refuses it too: {problems:?}"
     );
     let errors = validate_cel(counter).expect_err("the rule rejects this spec");
-    assert!(format!("{errors:?}").contains(needle), "expected {needle:?} in {errors:?}");
+    assert!(
+        format!("{errors:?}").contains(needle),
+        "expected {needle:?} in {errors:?}"
+    );
 }
 
 #[test]
@@ -97,7 +101,10 @@ fn event_ref_and_aggregation_are_immutable_in_cel_and_in_the_mirror() {
     let old = counter(sum(json!({"maxAmount": 10})));
     let cases = [
         (sum(json!({"maxAmount": 20, "displayName": "Frags"})), None),
-        (sum(json!({"eventRef": {"name": "season"}})), Some(EVENT_REF_IMMUTABLE)),
+        (
+            sum(json!({"eventRef": {"name": "season"}})),
+            Some(EVENT_REF_IMMUTABLE),
+        ),
         (sum(json!({"aggregation": "Max"})), Some(AGGREGATION_IMMUTABLE)),
     ];
     for (spec, refused) in cases {
@@ -120,7 +127,8 @@ fn event_ref_and_aggregation_are_immutable_in_cel_and_in_the_mirror() {
 
 #[test]
 fn a_client_with_well_formed_hashes_and_unique_counters_passes_both_checks() {
-    let client = client(json!({"secretHashes": [HASH, HASH.replace("9f", "00")], "counters": ["kills", "wins"]}));
+    let client =
+        client(json!({"secretHashes": [HASH, HASH.replace("9f", "00")], "counters": ["kills", "wins"]}));
     validate_cel(&client).expect("CEL accepts it");
     assert_eq!(ingest_client_spec_problems(&client.spec), []);
     assert_eq!(client.spec.signals_per_minute, 60_000, "the default");
@@ -137,7 +145,10 @@ fn malformed_secret_hashes_fail_both_checks() {
     ] {
         let client = client(json!({"secretHashes": [bad], "counters": ["kills"]}));
         let errors = validate_cel(&client).expect_err(bad);
-        assert!(format!("{errors:?}").contains("sha256:<64 lowercase hex"), "{bad}: {errors:?}");
+        assert!(
+            format!("{errors:?}").contains("sha256:<64 lowercase hex"),
+            "{bad}: {errors:?}"
+        );
         let problems = ingest_client_spec_problems(&client.spec);
         assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
         assert_eq!(problems[0].field, "spec.secretHashes");
@@ -148,7 +159,10 @@ fn malformed_secret_hashes_fail_both_checks() {
 fn a_counter_listed_twice_fails_both_checks() {
     let client = client(json!({"secretHashes": [HASH], "counters": ["kills", "wins", "kills"]}));
     let errors = validate_cel(&client).expect_err("duplicate");
-    assert!(format!("{errors:?}").contains("must not list a name twice"), "{errors:?}");
+    assert!(
+        format!("{errors:?}").contains("must not list a name twice"),
+        "{errors:?}"
+    );
     let problems = ingest_client_spec_problems(&client.spec);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].field, "spec.counters");
@@ -163,7 +177,10 @@ fn signals_per_minute_must_be_at_least_one() {
     assert_eq!(too_many[0].field, "spec.signalsPerMinute");
     let mut above = client.spec.clone();
     above.signals_per_minute = 1_000_001;
-    assert_eq!(ingest_client_spec_problems(&above)[0].field, "spec.signalsPerMinute");
+    assert_eq!(
+        ingest_client_spec_problems(&above)[0].field,
+        "spec.signalsPerMinute"
+    );
 }
 
 #[test]
@@ -175,7 +192,10 @@ fn empty_or_oversized_lists_are_refused_by_the_operator() {
         .collect();
     assert_eq!(fields, ["spec.secretHashes", "spec.counters"]);
     let three = client(json!({"secretHashes": [HASH, HASH, HASH], "counters": ["a"]}));
-    assert_eq!(ingest_client_spec_problems(&three.spec)[0].field, "spec.secretHashes");
+    assert_eq!(
+        ingest_client_spec_problems(&three.spec)[0].field,
+        "spec.secretHashes"
+    );
 }
 
 #[test]

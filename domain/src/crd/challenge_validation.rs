@@ -25,9 +25,15 @@ pub fn counter_spec_problems(spec: &CounterSpec) -> Vec<SpecProblem> {
         problems.push(problem("spec.displayName", "must be 1 to 200 characters long"));
     }
     if spec.description.chars().count() > 2000 {
-        problems.push(problem("spec.description", "must be at most 2000 characters long"));
+        problems.push(problem(
+            "spec.description",
+            "must be at most 2000 characters long",
+        ));
     }
-    for (field, amount) in [("spec.minAmount", spec.min_amount), ("spec.maxAmount", spec.max_amount)] {
+    for (field, amount) in [
+        ("spec.minAmount", spec.min_amount),
+        ("spec.maxAmount", spec.max_amount),
+    ] {
         if amount.is_some_and(|amount| !(-MAX_SAFE_AMOUNT..=MAX_SAFE_AMOUNT).contains(&amount)) {
             problems.push(problem(field, format!("must be within ±{MAX_SAFE_AMOUNT}")));
         }
@@ -54,7 +60,11 @@ pub fn ingest_client_spec_problems(spec: &IngestClientSpec) -> Vec<SpecProblem> 
     if !(1..=2).contains(&spec.secret_hashes.len()) {
         problems.push(problem("spec.secretHashes", "must list 1 or 2 hashes"));
     }
-    if spec.secret_hashes.iter().any(|entry| secret_digest(entry).is_none()) {
+    if spec
+        .secret_hashes
+        .iter()
+        .any(|entry| secret_digest(entry).is_none())
+    {
         problems.push(problem(
             "spec.secretHashes",
             "each secretHashes entry must be sha256:<64 lowercase hex digits>",
@@ -66,7 +76,11 @@ pub fn ingest_client_spec_problems(spec: &IngestClientSpec) -> Vec<SpecProblem> 
             format!("must list 1 to {MAX_FED_COUNTERS} counters"),
         ));
     }
-    if spec.counters.iter().any(|name| name.is_empty() || name.len() > 253) {
+    if spec
+        .counters
+        .iter()
+        .any(|name| name.is_empty() || name.len() > 253)
+    {
         problems.push(problem("spec.counters", "names must be 1 to 253 characters long"));
     }
     let unique: BTreeSet<&String> = spec.counters.iter().collect();

@@ -63,7 +63,10 @@ pub struct IngestClientSpec {
 
 /// `kubectl explain` text for one `secretHashes` entry.
 fn describe_hash_items(schema: &mut Schema) {
-    describe_items(schema, "SHA-256 of one accepted secret: sha256:<64 lowercase hex digits>.");
+    describe_items(
+        schema,
+        "SHA-256 of one accepted secret: sha256:<64 lowercase hex digits>.",
+    );
 }
 
 /// `kubectl explain` text for one `counters` entry.
@@ -108,7 +111,11 @@ pub struct IngestClientStatus {
 /// `sha256:<64 lowercase hex digits>`.
 pub fn secret_digest(entry: &str) -> Option<[u8; 32]> {
     let hex = entry.strip_prefix("sha256:")?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let mut digest = [0u8; 32];

@@ -68,11 +68,9 @@ pub fn counter_outcome(
     let event = &counter.spec.event_ref.name;
     let written = projected == Some(CounterProjection::Projected);
     let (health, reason, message) = match projected {
-        Some(CounterProjection::Projected) => (
-            Health::Ready,
-            "Synced",
-            format!("counting under Event {event}"),
-        ),
+        Some(CounterProjection::Projected) => {
+            (Health::Ready, "Synced", format!("counting under Event {event}"))
+        }
         Some(CounterProjection::EventNotFound) => {
             // Not Stalled: applying the Event resolves it, as for a Reward.
             let problem = SpecProblem {

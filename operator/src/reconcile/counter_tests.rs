@@ -32,7 +32,9 @@ async fn event(db: &PgPool, name: &str) {
     }))
     .expect("Event");
     event.meta_mut().generation = Some(1);
-    reconcile_event(db, &event, Utc::now()).await.expect("event projected");
+    reconcile_event(db, &event, Utc::now())
+        .await
+        .expect("event projected");
 }
 
 async fn reward_requiring(db: &PgPool, name: &str, requires: serde_json::Value, deleted: bool) {
@@ -58,13 +60,19 @@ async fn a_recreated_counter_keeps_its_event_and_aggregation() {
         .await
         .expect("projected");
     assert!(first.projected);
-    for (event, aggregation, reason) in [("season", "Sum", "EventRefChanged"), ("week", "Max", "AggregationChanged")] {
+    for (event, aggregation, reason) in [
+        ("season", "Sum", "EventRefChanged"),
+        ("week", "Max", "AggregationChanged"),
+    ] {
         let outcome = reconcile_counter(&db.pool, &counter(event, aggregation, 1), Utc::now())
             .await
             .expect("reconciled");
         assert!(!outcome.projected, "{event} {aggregation}");
         assert_eq!(outcome.status.conditions[0].reason, reason);
-        assert_eq!(outcome.status.conditions[0].status, liveops_domain::crd::ConditionStatus::False);
+        assert_eq!(
+            outcome.status.conditions[0].status,
+            liveops_domain::crd::ConditionStatus::False
+        );
     }
     let row: (String, String) = sqlx::query_as(
         "select e.name, c.aggregation::text from counters c join events e on e.id = c.event_id",
@@ -80,10 +88,21 @@ async fn the_status_lists_the_live_rewards_whose_requirements_name_the_counter()
     let db = TestDb::new().await;
     event(&db.pool, "week").await;
     let leaf = |name: &str| json!({"counter": {"name": name, "atLeast": 3, "window": "Period"}});
-    reward_requiring(&db.pool, "b-nested", json!({"allOf": [{"anyOf": [leaf("losses"), leaf("wins")]}]}), false).await;
+    reward_requiring(
+        &db.pool,
+        "b-nested",
+        json!({"allOf": [{"anyOf": [leaf("losses"), leaf("wins")]}]}),
+        false,
+    )
+    .await;
     reward_requiring(&db.pool, "a-direct", json!({"anyOf": [leaf("wins")]}), false).await;
-    reward_requiring(&db.pool, "other", json!({"allOf": [leaf("losses"), {"claimed": {"reward": "wins"}}]}), false)
-        .await;
+    reward_requiring(
+        &db.pool,
+        "other",
+        json!({"allOf": [leaf("losses"), {"claimed": {"reward": "wins"}}]}),
+        false,
+    )
+    .await;
     reward_requiring(&db.pool, "gone", json!({"allOf": [leaf("wins")]}), true).await;
     let outcome = reconcile_counter(&db.pool, &counter("week", "Sum", 1), Utc::now())
         .await

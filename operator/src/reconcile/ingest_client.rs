@@ -69,7 +69,10 @@ pub fn ingest_client_outcome(
         .map(|status| status.conditions.clone())
         .unwrap_or_default();
     let (health, reason, message) = if !problems.is_empty() {
-        let message = format!("invalid spec, edit it (client suspended meanwhile): {}", joined(&problems));
+        let message = format!(
+            "invalid spec, edit it (client suspended meanwhile): {}",
+            joined(&problems)
+        );
         (Health::Stalled, "InvalidSpec", message)
     } else if client.spec.suspend {
         let message = "spec.suspend is set: tokens and signals are refused".to_owned();

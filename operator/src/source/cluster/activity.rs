@@ -46,7 +46,11 @@ pub async fn ingest_client_changes(
 /// whose row is new since then. Read once before the stream is returned
 /// (every object is reconciled at start-up anyway); a failed poll is
 /// logged and retried at the next tick.
-async fn changes<K, V, R, F>(db: PgPool, namespace: Option<String>, read: R) -> impl Stream<Item = ObjectRef<K>> + Send
+async fn changes<K, V, R, F>(
+    db: PgPool,
+    namespace: Option<String>,
+    read: R,
+) -> impl Stream<Item = ObjectRef<K>> + Send
 where
     K: Resource<DynamicType = ()> + 'static,
     V: PartialEq + Send + 'static,

@@ -92,15 +92,23 @@ async fn counters_wait_for_their_event_and_mirror_signals_into_their_status() {
 
     until_reason(&api, "counters", "kills", "EventNotFound").await;
     until_reason(&api, "ingestclients", "game", "Synced").await;
-    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("select secret_hashes from ingest_clients where name = 'game'")
-        .fetch_one(&db.pool)
-        .await
-        .expect("the client row");
+    let hashes: Vec<Vec<u8>> =
+        sqlx::query_scalar("select secret_hashes from ingest_clients where name = 'game'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("the client row");
     assert_eq!(hashes.iter().map(Vec::len).collect::<Vec<_>>(), [32]);
 
     // The Event appears: its watch wakes the waiting Counter.
     let now = Utc::now();
-    api.put("events", event("week", now - chrono::Duration::hours(1), now + chrono::Duration::days(7)));
+    api.put(
+        "events",
+        event(
+            "week",
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::days(7),
+        ),
+    );
     until_reason(&api, "counters", "kills", "Synced").await;
     let (aggregation, max): (String, Option<i64>) =
         sqlx::query_as("select aggregation::text, max_amount from counters where name = 'kills'")
@@ -128,10 +136,11 @@ async fn counters_wait_for_their_event_and_mirror_signals_into_their_status() {
         api.get("counters", "kills").is_none().then_some(())
     })
     .await;
-    let deleted: bool = sqlx::query_scalar("select deleted_at is not null from counters where name = 'kills'")
-        .fetch_one(&db.pool)
-        .await
-        .expect("the counter row");
+    let deleted: bool =
+        sqlx::query_scalar("select deleted_at is not null from counters where name = 'kills'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("the counter row");
     assert!(deleted);
 
     trigger.fire();

@@ -109,11 +109,20 @@ async fn counters_and_clients_are_projected_edited_mirrored_and_deleted() {
     let mut state = loaded(&db.pool, &dir).await;
 
     let kills = counter_row(&db.pool, "kills").await;
-    assert_eq!(kills, Some(("Kills".into(), "Sum".into(), "week".into(), 1, false)));
-    assert_eq!(ready(&status(&db.pool, "Counter", "kills").await), ("True".into(), "Synced".into()));
+    assert_eq!(
+        kills,
+        Some(("Kills".into(), "Sum".into(), "week".into(), 1, false))
+    );
+    assert_eq!(
+        ready(&status(&db.pool, "Counter", "kills").await),
+        ("True".into(), "Synced".into())
+    );
     // A dangling eventRef waits (Reconciling), with no row, until the Event comes.
     assert_eq!(counter_row(&db.pool, "late").await, None);
-    assert_eq!(ready(&status(&db.pool, "Counter", "late").await), ("False".into(), "EventNotFound".into()));
+    assert_eq!(
+        ready(&status(&db.pool, "Counter", "late").await),
+        ("False".into(), "EventNotFound".into())
+    );
     let (hashes, counters, rate, suspended): (Vec<Vec<u8>>, Vec<String>, i32, bool) = sqlx::query_as(
         "select secret_hashes, counters, signals_per_minute, suspended from ingest_clients where name = 'game'",
     )
@@ -123,22 +132,37 @@ async fn counters_and_clients_are_projected_edited_mirrored_and_deleted() {
     assert_eq!(hashes.len(), 1);
     assert_eq!(hashes[0].len(), 32);
     assert_eq!(hashes[0][..2], [0x9f, 0x86]);
-    assert_eq!((counters, rate, suspended), (vec!["kills".to_owned()], 600, false));
-    assert_eq!(ready(&status(&db.pool, "IngestClient", "game").await), ("True".into(), "Synced".into()));
+    assert_eq!(
+        (counters, rate, suspended),
+        (vec!["kills".to_owned()], 600, false)
+    );
+    assert_eq!(
+        ready(&status(&db.pool, "IngestClient", "game").await),
+        ("True".into(), "Synced".into())
+    );
 
     // The Event appears: the waiting counter is projected in the same rescan.
     dir.write("later.yaml", &event_yaml("later"));
     state.rescan().await;
-    assert_eq!(counter_row(&db.pool, "late").await.map(|row| row.2), Some("later".into()));
+    assert_eq!(
+        counter_row(&db.pool, "late").await.map(|row| row.2),
+        Some("later".into())
+    );
     assert_eq!(ready(&status(&db.pool, "Counter", "late").await).1, "Synced");
 
     // An edit lands as generation 2; an aggregation change is refused.
     dir.write("kills.yaml", &counter_yaml("kills", "week", "Frags", "Sum"));
     state.rescan().await;
-    assert_eq!(counter_row(&db.pool, "kills").await.map(|r| (r.0, r.3)), Some(("Frags".into(), 2)));
+    assert_eq!(
+        counter_row(&db.pool, "kills").await.map(|r| (r.0, r.3)),
+        Some(("Frags".into(), 2))
+    );
     dir.write("kills.yaml", &counter_yaml("kills", "week", "Frags", "Max"));
     state.rescan().await;
-    assert_eq!(counter_row(&db.pool, "kills").await.map(|r| r.1), Some("Sum".into()));
+    assert_eq!(
+        counter_row(&db.pool, "kills").await.map(|r| r.1),
+        Some("Sum".into())
+    );
     let refused = status(&db.pool, "Counter", "kills").await;
     assert_eq!(ready(&refused), ("False".into(), "ImmutableFieldChanged".into()));
     dir.write("kills.yaml", &counter_yaml("kills", "week", "Frags", "Sum"));
@@ -147,7 +171,8 @@ async fn counters_and_clients_are_projected_edited_mirrored_and_deleted() {
 
     // Signals and a requiring Reward reach the statuses on the next pass.
     signal_twice(&db.pool).await;
-    let requires = json!({"allOf": [{"anyOf": [{"counter": {"name": "kills", "atLeast": 5, "window": "Event"}}]}]});
+    let requires =
+        json!({"allOf": [{"anyOf": [{"counter": {"name": "kills", "atLeast": 5, "window": "Event"}}]}]});
     sqlx::query("update rewards set requires = $1 where name = 'tier1'")
         .bind(&requires)
         .execute(&db.pool)
@@ -160,13 +185,19 @@ async fn counters_and_clients_are_projected_edited_mirrored_and_deleted() {
     assert!(shown["lastSignalAt"].is_string(), "{shown}");
     let object = json!({"spec": {"eventRef": {"name": "week"}, "aggregation": "Sum"}, "status": shown});
     assert_eq!(cell(&row("Counter", &object), "Signals/min"), "2");
-    assert_eq!(status(&db.pool, "IngestClient", "game").await["signalsPerMinute"], 2);
+    assert_eq!(
+        status(&db.pool, "IngestClient", "game").await["signalsPerMinute"],
+        2
+    );
     assert_eq!(status(&db.pool, "Counter", "late").await["signalsPerMinute"], 0);
 
     // Suspend, then delete: the rows follow, the statuses go.
     dir.write("client.yaml", &client_yaml(true));
     state.rescan().await;
-    assert_eq!(ready(&status(&db.pool, "IngestClient", "game").await).1, "Suspended");
+    assert_eq!(
+        ready(&status(&db.pool, "IngestClient", "game").await).1,
+        "Suspended"
+    );
     let suspended: bool = sqlx::query_scalar("select suspended from ingest_clients where name = 'game'")
         .fetch_one(&db.pool)
         .await
@@ -176,10 +207,11 @@ async fn counters_and_clients_are_projected_edited_mirrored_and_deleted() {
     std::fs::remove_file(dir.path().join("client.yaml")).expect("remove");
     state.rescan().await;
     assert_eq!(counter_row(&db.pool, "kills").await.map(|r| r.4), Some(true));
-    let deleted: bool = sqlx::query_scalar("select deleted_at is not null from ingest_clients where name = 'game'")
-        .fetch_one(&db.pool)
-        .await
-        .expect("client");
+    let deleted: bool =
+        sqlx::query_scalar("select deleted_at is not null from ingest_clients where name = 'game'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("client");
     assert!(deleted);
     assert_eq!(status(&db.pool, "Counter", "kills").await, Value::Null);
     assert_eq!(status(&db.pool, "IngestClient", "game").await, Value::Null);

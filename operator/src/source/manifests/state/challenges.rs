@@ -102,11 +102,20 @@ impl ManifestState {
             let _timer = self.metrics.reconcile_started(key.kind.as_str());
             let now = Utc::now();
             let result = match reconcile_counter(&self.db, &tracked.object, now).await {
-                Ok(outcome) => self.store_decided(&key, tracked, Decided::from(outcome), now).await,
+                Ok(outcome) => {
+                    self.store_decided(&key, tracked, Decided::from(outcome), now)
+                        .await
+                }
                 Err(error) => Err(error),
             };
             let generation = tracked.object.metadata.generation;
-            take(&self.metrics, &key, self.counters.get_mut(&key), generation, result);
+            take(
+                &self.metrics,
+                &key,
+                self.counters.get_mut(&key),
+                generation,
+                result,
+            );
         }
     }
 
@@ -119,11 +128,20 @@ impl ManifestState {
             let _timer = self.metrics.reconcile_started(key.kind.as_str());
             let now = Utc::now();
             let result = match reconcile_ingest_client(&self.db, &tracked.object, now).await {
-                Ok(outcome) => self.store_decided(&key, tracked, Decided::from(outcome), now).await,
+                Ok(outcome) => {
+                    self.store_decided(&key, tracked, Decided::from(outcome), now)
+                        .await
+                }
                 Err(error) => Err(error),
             };
             let generation = tracked.object.metadata.generation;
-            take(&self.metrics, &key, self.ingest_clients.get_mut(&key), generation, result);
+            take(
+                &self.metrics,
+                &key,
+                self.ingest_clients.get_mut(&key),
+                generation,
+                result,
+            );
         }
     }
 
@@ -182,29 +200,54 @@ impl ManifestState {
                     continue;
                 };
                 let projected = Some(CounterProjection::Projected);
-                let outcome = counter_outcome(&tracked.object, projected, Vec::new(), Some(live.clone()), now);
+                let outcome =
+                    counter_outcome(&tracked.object, projected, Vec::new(), Some(live.clone()), now);
                 let decided = Decided::from(outcome);
                 let generation = tracked.object.metadata.generation;
-                results.push((key.clone(), generation, self.store_decided(key, tracked, decided, now).await));
+                results.push((
+                    key.clone(),
+                    generation,
+                    self.store_decided(key, tracked, decided, now).await,
+                ));
             }
             for (key, generation, result) in results {
-                take(&self.metrics, &key, self.counters.get_mut(&key), generation, result);
+                take(
+                    &self.metrics,
+                    &key,
+                    self.counters.get_mut(&key),
+                    generation,
+                    result,
+                );
             }
         }
         if !self.ingest_clients.is_empty() {
             let activity = projection::ingest_client_activity(&self.db, None, None).await?;
             let mut results = Vec::new();
-            for (key, tracked) in self.ingest_clients.iter().filter(|(_, t)| t.in_force && !t.failed) {
+            for (key, tracked) in self
+                .ingest_clients
+                .iter()
+                .filter(|(_, t)| t.in_force && !t.failed)
+            {
                 let Some(live) = activity.get(&key.namespaced_name()) else {
                     continue;
                 };
                 let outcome = ingest_client_outcome(&tracked.object, Vec::new(), Some(live.clone()), now);
                 let decided = Decided::from(outcome);
                 let generation = tracked.object.metadata.generation;
-                results.push((key.clone(), generation, self.store_decided(key, tracked, decided, now).await));
+                results.push((
+                    key.clone(),
+                    generation,
+                    self.store_decided(key, tracked, decided, now).await,
+                ));
             }
             for (key, generation, result) in results {
-                take(&self.metrics, &key, self.ingest_clients.get_mut(&key), generation, result);
+                take(
+                    &self.metrics,
+                    &key,
+                    self.ingest_clients.get_mut(&key),
+                    generation,
+                    result,
+                );
             }
         }
         Ok(())
@@ -232,7 +275,11 @@ fn take<T, S>(
             if tracked.object.meta().generation != generation {
                 return;
             }
-            metrics.set_phase(kind.as_str(), &key.to_string(), reward_ready_label(decided.status.conditions()));
+            metrics.set_phase(
+                kind.as_str(),
+                &key.to_string(),
+                reward_ready_label(decided.status.conditions()),
+            );
             if tracked.object.status() != Some(&decided.status) {
                 report_problems(&tracked.origin, &decided.problems);
                 if let Some(ready) = ready_condition(decided.status.conditions()) {
