@@ -2,9 +2,15 @@
 //! by its signal activity (`activity`); Counters also by their Event, so
 //! one whose `eventRef` dangled is projected as soon as the Event appears.
 //! Counters are few (a handful per event), so the Event mapper scans the
-//! Counter store rather than keeping an index as Rewards do.
+//! Counter store rather than keeping an index as Rewards do; like the
+//! Reward index it ignores the Event's status-only updates after the first
+//! (claims rewrite `claimsTotal` every few seconds).
 
-use std::{future::Future, sync::Arc};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use futures::StreamExt;
 use kube::{
@@ -29,9 +35,13 @@ pub async fn counter_controller(
     let events: Api<Event> = scoped(&ctx.client, namespace.as_deref());
     let (store, writer) = reflector::store();
     let referrers = store.clone();
+    let marks = EventMarks::default();
     Controller::for_stream(trimmed_watch(counters, writer), store)
         .with_config(controller_config())
         .watches(events, watcher::Config::default(), move |event: Event| {
+            if marks.unchanged(&event) {
+                return Vec::new();
+            }
             counters_of(&referrers, &event)
         })
         .reconcile_on(activity::counter_changes(ctx.db.clone(), namespace).await)
@@ -62,6 +72,29 @@ pub async fn ingest_client_controller(
                 tracing::debug!(error = %error, "ingest client controller");
             }
         })
+}
+
+/// What of an Event its Counters react to: a new incarnation or spec, the
+/// Event's first status (its row exists from then on), deletion.
+type EventMark = (Option<String>, Option<i64>, Option<i64>, bool);
+
+/// The last mark seen per Event `(namespace, name)`.
+#[derive(Default)]
+struct EventMarks(Mutex<HashMap<(String, String), EventMark>>);
+
+impl EventMarks {
+    /// Records `event`'s mark; true when it is the one already recorded.
+    fn unchanged(&self, event: &Event) -> bool {
+        let key = (event.namespace().unwrap_or_default(), event.name_any());
+        let mark = (
+            event.metadata.uid.clone(),
+            event.metadata.generation,
+            event.status.as_ref().and_then(|status| status.observed_generation),
+            event.metadata.deletion_timestamp.is_some(),
+        );
+        let mut marks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        marks.insert(key, mark.clone()) == Some(mark)
+    }
 }
 
 /// The Counters whose `eventRef` names `event` (same namespace).
