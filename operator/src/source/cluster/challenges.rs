@@ -89,7 +89,10 @@ impl EventMarks {
         let mark = (
             event.metadata.uid.clone(),
             event.metadata.generation,
-            event.status.as_ref().and_then(|status| status.observed_generation),
+            event
+                .status
+                .as_ref()
+                .and_then(|status| status.observed_generation),
             event.metadata.deletion_timestamp.is_some(),
         );
         let mut marks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
