@@ -1,12 +1,15 @@
 //! `manifests/examples/` parse into the CRD types and pass the CRDs' CEL
 //! rules (kube's `cel` feature) and the operator's own spec checks, are in
-//! English, and cover every condition kind, claim frequency, suspend and the caps.
+//! English, and cover every condition kind, claim frequency, suspend, the
+//! caps, the event windows, every counter aggregation and requirement shape.
 
 use std::collections::BTreeSet;
 
 use kube::core::cel::validate_cel;
 use liveops_domain::crd::{
-    Event, Reward,
+    Counter, Event, IngestClient, Reward,
+    challenge_validation::{counter_spec_problems, ingest_client_spec_problems},
+    requirement::{CounterWindow, Requirement},
     validation::{event_spec_problems, reward_spec_problems},
 };
 
@@ -36,42 +39,93 @@ struct Coverage {
     suspended: usize,
     max_claims: usize,
     max_rewards_per_user: usize,
+    windows: BTreeSet<&'static str>,
+    aggregations: BTreeSet<String>,
+    requirement_shapes: BTreeSet<&'static str>,
+}
+
+impl Coverage {
+    fn event(&mut self, event: &Event) {
+        let spec = &event.spec;
+        let kind = spec.condition.clone().unwrap_or_default().kind().expect("one kind");
+        self.conditions.insert(kind.name());
+        self.frequencies.insert(format!("{:?}", spec.claim_policy.frequency));
+        self.suspended += usize::from(spec.suspend);
+        self.max_claims += usize::from(spec.max_claims.is_some());
+        self.max_rewards_per_user += usize::from(spec.claim_policy.max_rewards_per_user.is_some());
+        for (set, window) in [
+            (spec.announce_at.is_some(), "announceAt"),
+            (spec.claim_until.is_some(), "claimUntil"),
+            (spec.claim_policy.reset_at.is_some(), "resetAt"),
+        ] {
+            if set {
+                self.windows.insert(window);
+            }
+        }
+    }
+
+    /// Records the shapes in `requires` and returns the counters it names.
+    fn requirement(&mut self, requires: &Requirement, counters: &mut Vec<String>) {
+        match requires {
+            Requirement::AllOf(items) | Requirement::AnyOf(items) => {
+                let group = if matches!(requires, Requirement::AllOf(_)) { "allOf" } else { "anyOf" };
+                self.requirement_shapes.insert(group);
+                items.iter().for_each(|item| self.requirement(item, counters));
+            }
+            Requirement::Counter(leaf) => {
+                self.requirement_shapes.insert(match leaf.window {
+                    CounterWindow::Event => "counter/Event",
+                    CounterWindow::Period => "counter/Period",
+                });
+                counters.push(leaf.name.clone());
+            }
+            Requirement::Claimed(_) => {
+                self.requirement_shapes.insert("claimed");
+            }
+        }
+    }
 }
 
 #[test]
 fn the_examples_validate_against_the_crds_and_cover_every_feature() {
     let mut events = BTreeSet::new();
+    let mut counters = BTreeSet::new();
     let mut refs = Vec::new();
+    let mut counter_refs = Vec::new();
     let mut coverage = Coverage::default();
     for (file, doc) in example_documents() {
         assert_english(&file, &doc);
+        let name = doc["metadata"]["name"].as_str().expect("named").to_owned();
         match doc["kind"].as_str() {
             Some("Event") => {
                 let event: Event = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
                 validate_cel(&event).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
                 assert_eq!(event_spec_problems(&event.spec), [], "{file}");
-                let kind = event
-                    .spec
-                    .condition
-                    .clone()
-                    .unwrap_or_default()
-                    .kind()
-                    .expect("one kind");
-                coverage.conditions.insert(kind.name());
-                coverage
-                    .frequencies
-                    .insert(format!("{:?}", event.spec.claim_policy.frequency));
-                coverage.suspended += usize::from(event.spec.suspend);
-                coverage.max_claims += usize::from(event.spec.max_claims.is_some());
-                coverage.max_rewards_per_user +=
-                    usize::from(event.spec.claim_policy.max_rewards_per_user.is_some());
-                events.insert(event.metadata.name.clone().expect("named"));
+                coverage.event(&event);
+                events.insert(name);
             }
             Some("Reward") => {
                 let reward: Reward = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
                 validate_cel(&reward).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
                 assert_eq!(reward_spec_problems(&reward.spec), [], "{file}");
+                if let Some(requires) = &reward.spec.requires {
+                    coverage.requirement(requires, &mut counter_refs);
+                }
                 refs.push(reward.spec.event_ref.name.clone());
+            }
+            Some("Counter") => {
+                let counter: Counter = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
+                validate_cel(&counter).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
+                assert_eq!(counter_spec_problems(&counter.spec), [], "{file}");
+                coverage.aggregations.insert(format!("{:?}", counter.spec.aggregation));
+                refs.push(counter.spec.event_ref.name.clone());
+                counters.insert(name);
+            }
+            Some("IngestClient") => {
+                let client: IngestClient = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
+                validate_cel(&client).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
+                assert_eq!(ingest_client_spec_problems(&client.spec), [], "{file}");
+                counter_refs.extend(client.spec.counters.iter().cloned());
             }
             other => panic!("{file}: unexpected kind {other:?}"),
         }
@@ -91,12 +145,24 @@ fn the_examples_validate_against_the_crds_and_cover_every_feature() {
         coverage.max_rewards_per_user >= 1,
         "an event with maxRewardsPerUser"
     );
-    assert_eq!(events.len(), 6);
+    assert_eq!(coverage.windows, BTreeSet::from(["announceAt", "claimUntil", "resetAt"]));
+    assert_eq!(
+        coverage.aggregations,
+        BTreeSet::from(["Sum", "Max", "DistinctDays"].map(String::from))
+    );
+    assert_eq!(
+        coverage.requirement_shapes,
+        BTreeSet::from(["allOf", "anyOf", "counter/Event", "counter/Period", "claimed"])
+    );
+    assert_eq!(events.len(), 11);
     for name in &events {
         assert!(refs.contains(name), "event {name} has a reward");
     }
     for name in &refs {
-        assert!(events.contains(name), "reward points at a missing event {name}");
+        assert!(events.contains(name), "reward or counter points at a missing event {name}");
+    }
+    for name in &counter_refs {
+        assert!(counters.contains(name), "a requirement or client names a missing counter {name}");
     }
 }
 

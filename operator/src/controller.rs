@@ -5,11 +5,14 @@
 //! `liveops.dev/cleanup` finalizer: on apply it writes the desired status
 //! (only when it changed) and records Kubernetes Events; on deletion it
 //! soft-deletes the rows and lets the finalizer go. Each kind plugs in
-//! through [`ReconciledKind`] (`event`, `reward`, `webhook_endpoint`).
+//! through [`ReconciledKind`] (`event`, `reward`, `webhook_endpoint`,
+//! `counter`, `ingest_client`).
 //! [`error_policy`] logs, counts and requeues with backoff.
 
+mod counter;
 mod event;
 mod flow;
+mod ingest_client;
 mod memo;
 mod recorder;
 mod reward;

@@ -1,6 +1,7 @@
 //! What goes into PostgreSQL: idempotent upserts and soft deletes of events
-//! and rewards (migrations/0004) and webhook endpoints (migrations/0031),
-//! and the counters and delivery health read back for status.
+//! and rewards (migrations/0004), webhook endpoints (migrations/0031),
+//! counters and ingest clients (migrations/0037), and the claim counters,
+//! delivery health and signal activity read back for status.
 //!
 //! A definition's row is found by `(namespace, name)` (unique, soft-deleted
 //! rows included, since migrations/0022), never by object uid: deleting and
@@ -10,9 +11,12 @@
 //! `events.claims_total`: only the claim transaction does, so neither
 //! editing `quantity` nor re-creating an object resets a count.
 
+mod activity;
+mod counter;
 mod counters;
 mod event_batch;
 mod ids;
+mod ingest_client;
 mod phase;
 mod reward;
 mod reward_batch;
@@ -25,9 +29,14 @@ use liveops_domain::{
 use sqlx::PgPool;
 
 pub use self::{
+    activity::{CounterActivity, SignalActivity, counter_activity, ingest_client_activity},
+    counter::{CounterProjection, CounterRow, soft_delete_counter, upsert_counter},
     counters::{RewardCounters, live_claims_totals, reward_counters_under},
     event_batch::{ProjectedEvent, upsert_events},
     ids::{Kind, definition_id, definition_key, namespace_of},
+    ingest_client::{
+        IngestClientRow, soft_delete_ingest_client, suspend_ingest_client, upsert_ingest_client,
+    },
     phase::{Flipped, FlippedEvent, TransitionLag, flip_phases},
     reward::{RewardProjection, RewardRow, requires_value, soft_delete_reward, upsert_reward},
     reward_batch::upsert_rewards,

@@ -1,5 +1,6 @@
 //! Source-agnostic reconcile of Events and Rewards (WebhookEndpoints in
-//! [`webhook`]): the one code path both
+//! [`webhook`], Counters in [`counter`], IngestClients in
+//! [`ingest_client`]): the one code path both
 //! sources share (the cluster controller wraps it in a finalizer and writes
 //! the status with server-side apply; manifests mode stores it in
 //! `resource_status`).
@@ -18,6 +19,8 @@
 use std::time::Duration;
 
 pub mod batch;
+pub mod counter;
+pub mod ingest_client;
 pub mod refresh;
 mod status;
 pub mod webhook;

@@ -9,18 +9,24 @@
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Secret;
-use liveops_domain::crd::{Event, Reward, SpecProblem, WebhookEndpoint};
+use liveops_domain::crd::{
+    Counter, Event, IngestClient, Reward, SpecProblem, WebhookEndpoint,
+    challenge_validation::ingest_client_spec_problems,
+};
 use serde_json::{Value, json};
 
 use super::{
-    event_outcome, reward_outcome,
+    counter::counter_outcome,
+    event_outcome,
+    ingest_client::ingest_client_outcome,
+    reward_outcome,
     webhook::{WebhookProjection, webhook_outcome},
     webhook_secret::{SigningSecret, signing_secret},
 };
 use crate::{
     controller::status::database_unavailable,
     error::Error,
-    projection::{RewardProjection, WebhookHealth},
+    projection::{CounterActivity, CounterProjection, RewardProjection, SignalActivity, WebhookHealth},
     schedule::schedule_at,
 };
 
@@ -154,6 +160,66 @@ fn endpoint_samples() -> [(&'static str, WebhookEndpoint); 5] {
     ]
 }
 
+/// The Counter and IngestClient samples: counting, waiting for its Event,
+/// re-created with another aggregation; feeding, suspended, invalid.
+fn challenge_samples() -> Vec<(&'static str, Value)> {
+    let counter = |name: &str, aggregation: &str| -> Counter {
+        serde_json::from_value(json!({
+            "apiVersion": "liveops.dev/v1alpha1", "kind": "Counter",
+            "metadata": {"name": name, "namespace": "games", "generation": 1},
+            "spec": {"eventRef": {"name": "spring"}, "displayName": name, "aggregation": aggregation},
+        }))
+        .expect("a valid Counter")
+    };
+    let client = |name: &str, hash: &str, suspend: bool| -> IngestClient {
+        serde_json::from_value(json!({
+            "apiVersion": "liveops.dev/v1alpha1", "kind": "IngestClient",
+            "metadata": {"name": name, "namespace": "games", "generation": 1},
+            "spec": {"secretHashes": [hash], "counters": ["kills"], "suspend": suspend},
+        }))
+        .expect("a valid IngestClient")
+    };
+    let counted = |mut counter: Counter, projected: CounterProjection| {
+        let activity = CounterActivity {
+            signals: SignalActivity {
+                last_signal_at: Some(now()),
+                signals_per_minute: 12,
+            },
+            rewards: vec!["gems".to_owned()],
+        };
+        counter.status =
+            Some(counter_outcome(&counter, Some(projected), Vec::new(), Some(activity), now()).status);
+        json!(counter)
+    };
+    let fed = |mut client: IngestClient| {
+        let problems = ingest_client_spec_problems(&client.spec);
+        client.status = Some(ingest_client_outcome(&client, problems, None, now()).status);
+        json!(client)
+    };
+    let hash = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let changed = CounterProjection::LedgerMismatch {
+        event: "spring".to_owned(),
+        aggregation: "Sum".to_owned(),
+    };
+    vec![
+        (
+            "counter-ready",
+            counted(counter("kills", "Sum"), CounterProjection::Projected),
+        ),
+        (
+            "counter-waiting-for-event",
+            counted(counter("early", "Sum"), CounterProjection::EventNotFound),
+        ),
+        (
+            "counter-aggregation-changed",
+            counted(counter("wins", "Max"), changed),
+        ),
+        ("ingest-client-ready", fed(client("game", hash, false))),
+        ("ingest-client-suspended", fed(client("paused", hash, true))),
+        ("ingest-client-invalid", fed(client("broken", "sha256:00", false))),
+    ]
+}
+
 fn samples() -> Value {
     let active = reconciled_event(event("spring", json!({})));
     let mut database_down = active.clone();
@@ -189,6 +255,9 @@ fn samples() -> Value {
     });
     for (name, endpoint) in endpoint_samples() {
         samples[name] = json!(endpoint);
+    }
+    for (name, object) in challenge_samples() {
+        samples[name] = object;
     }
     samples
 }

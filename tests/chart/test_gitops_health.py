@@ -16,7 +16,7 @@ from conftest import REPO_ROOT
 GITOPS = REPO_ROOT / "docs" / "gitops"
 README = (REPO_ROOT / "README.md").read_text()
 OBJECTS = json.loads((GITOPS / "testdata" / "objects.json").read_text())
-KINDS = ["Event", "Reward", "WebhookEndpoint"]
+KINDS = ["Event", "Reward", "WebhookEndpoint", "Counter", "IngestClient"]
 
 # sample -> (Argo CD health, Flux status), as docs/gitops/README.md and flux.md promise.
 EXPECTED = {
@@ -36,6 +36,12 @@ EXPECTED = {
     "webhook-secret-not-found": ("Progressing", "InProgress"),
     "webhook-secret-invalid": ("Degraded", "Failed"),
     "webhook-disabled": ("Degraded", "Failed"),
+    "counter-ready": ("Healthy", "Current"),
+    "counter-waiting-for-event": ("Progressing", "InProgress"),
+    "counter-aggregation-changed": ("Degraded", "Failed"),
+    "ingest-client-ready": ("Healthy", "Current"),
+    "ingest-client-suspended": ("Healthy", "Current"),
+    "ingest-client-invalid": ("Degraded", "Failed"),
 }
 
 

@@ -10,7 +10,7 @@ from conftest import ALL_FEATURES, RELEASE, by_kind, one, render_objects
 VIEW = f"{RELEASE}-liveops-view"
 EDIT = f"{RELEASE}-liveops-edit"
 OPERATOR = f"{RELEASE}-liveops-operator"
-KINDS = {"events", "rewards", "webhookendpoints"}
+KINDS = {"events", "rewards", "webhookendpoints", "counters", "ingestclients"}
 AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-{}"
 
 

@@ -92,14 +92,16 @@ def rule_set(role) -> set[tuple[str, str, str]]:
     }
 
 
+LIVEOPS_RESOURCES = ("events", "rewards", "webhookendpoints", "counters", "ingestclients")
+
 EXPECTED_OPERATOR_RULES = {
     *{
         ("liveops.dev", r, v)
-        for r in ("events", "rewards", "webhookendpoints")
+        for r in LIVEOPS_RESOURCES
         for v in ("get", "list", "watch", "patch")
     },
-    *{("liveops.dev", f"{r}/status", "patch") for r in ("events", "rewards", "webhookendpoints")},
-    *{("liveops.dev", f"{r}/finalizers", "update") for r in ("events", "rewards", "webhookendpoints")},
+    *{("liveops.dev", f"{r}/status", "patch") for r in LIVEOPS_RESOURCES},
+    *{("liveops.dev", f"{r}/finalizers", "update") for r in LIVEOPS_RESOURCES},
     # WebhookEndpoint signing secrets: read-only, never written.
     *{("", "secrets", v) for v in ("get", "list", "watch")},
     ("events.k8s.io", "events", "create"),

@@ -1,4 +1,4 @@
-//! The `Event`, `Reward` and `WebhookEndpoint` custom resources (group
+//! The `Event`, `Reward`, `WebhookEndpoint`, `Counter` and `IngestClient` custom resources (group
 //! `liveops.dev`, version `v1alpha1`): Rust types from which `crds/` is
 //! generated.
 //!
@@ -9,8 +9,11 @@
 //! server enforces the schema, and mirrors the transition rules in
 //! [`transition`].
 
+pub mod challenge_validation;
+pub mod counter;
 pub mod event;
 pub mod event_window;
+pub mod ingest_client;
 pub mod payload;
 pub mod phase;
 pub mod requirement;
@@ -25,13 +28,17 @@ mod bounds_tests;
 #[cfg(test)]
 mod cel_tests;
 #[cfg(test)]
+mod challenge_cel_tests;
+#[cfg(test)]
 mod event_window_tests;
 #[cfg(test)]
 mod requirement_tests;
 #[cfg(test)]
 mod webhook_cel_tests;
 
+pub use counter::{Counter, CounterAggregation, CounterSpec, CounterStatus};
 pub use event::{ClaimPolicy, Event, EventSpec, EventStatus};
+pub use ingest_client::{IngestClient, IngestClientSpec, IngestClientStatus};
 pub use payload::Payload;
 pub use phase::EventPhase;
 pub use requirement::{ClaimedRequirement, CounterRequirement, CounterWindow, Requirement};

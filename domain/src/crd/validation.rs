@@ -29,7 +29,7 @@ impl std::fmt::Display for SpecProblem {
     }
 }
 
-fn problem(field: &str, message: impl Into<String>) -> SpecProblem {
+pub(super) fn problem(field: &str, message: impl Into<String>) -> SpecProblem {
     SpecProblem {
         field: field.to_owned(),
         message: message.into(),

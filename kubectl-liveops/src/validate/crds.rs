@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn the_embedded_crds_define_events_and_rewards() {
-        for kind in ["Event", "Reward"] {
+        for kind in ["Event", "Reward", "WebhookEndpoint", "Counter", "IngestClient"] {
             let definition = definition(kind).unwrap_or_else(|| panic!("{kind} defined"));
             assert_eq!(definition.api_version, "liveops.dev/v1alpha1");
             assert!(definition.schema.pointer("/properties/spec").is_some(), "{kind}");

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use liveops_domain::crd::challenge_validation::{counter_spec_problems, ingest_client_spec_problems};
 use liveops_domain::crd::validation::{
     SpecProblem, event_spec_problems, reward_spec_problems, webhook_endpoint_spec_problems,
 };
@@ -65,6 +66,8 @@ fn spec_problems(manifest: &Manifest) -> Vec<SpecProblem> {
         Manifest::Event(event) => event_spec_problems(&event.spec),
         Manifest::Reward(reward) => reward_spec_problems(&reward.spec),
         Manifest::WebhookEndpoint(endpoint) => webhook_endpoint_spec_problems(&endpoint.spec),
+        Manifest::Counter(counter) => counter_spec_problems(&counter.spec),
+        Manifest::IngestClient(client) => ingest_client_spec_problems(&client.spec),
         // The operator reads a Secret only for the endpoint naming it; a
         // missing key is that endpoint's status, not a document problem.
         Manifest::Secret(_) => Vec::new(),

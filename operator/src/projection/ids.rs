@@ -13,6 +13,8 @@ pub enum Kind {
     Event,
     Reward,
     WebhookEndpoint,
+    Counter,
+    IngestClient,
     /// A `v1` Secret in a manifests directory: read for the signing secrets
     /// WebhookEndpoints name, never projected and without a status.
     Secret,
@@ -25,6 +27,8 @@ impl Kind {
             Self::Event => "Event",
             Self::Reward => "Reward",
             Self::WebhookEndpoint => "WebhookEndpoint",
+            Self::Counter => "Counter",
+            Self::IngestClient => "IngestClient",
             Self::Secret => "Secret",
         }
     }

@@ -16,6 +16,9 @@
 //! names them is reconciled, never cached), so a rotated secret is
 //! re-projected at once, and wakes on the relay's delivery health (see
 //! [`webhook_health`]).
+//!
+//! Counters and IngestClients have a controller each ([`challenges`]),
+//! woken by their signal activity ([`activity`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -27,7 +30,7 @@ use kube::{
     core::PartialObjectMeta,
     runtime::{Controller, WatchStreamExt, controller, reflector, reflector::ObjectRef, watcher},
 };
-use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
+use liveops_domain::crd::{Counter, Event, IngestClient, Reward, WebhookEndpoint};
 use sqlx::PgPool;
 
 use crate::{
@@ -71,6 +74,10 @@ pub async fn run(
     rewards.list(&ListParams::default().limit(1)).await?;
     let webhooks: Api<WebhookEndpoint> = scoped(&client, settings.watch_namespace.as_deref());
     webhooks.list(&ListParams::default().limit(1)).await?;
+    let counters: Api<Counter> = scoped(&client, settings.watch_namespace.as_deref());
+    counters.list(&ListParams::default().limit(1)).await?;
+    let ingest_clients: Api<IngestClient> = scoped(&client, settings.watch_namespace.as_deref());
+    ingest_clients.list(&ListParams::default().limit(1)).await?;
 
     let ctx = Arc::new(Context::new(
         client.clone(),
@@ -106,7 +113,7 @@ fn controller_config() -> controller::Config {
         .debounce(DEBOUNCE)
 }
 
-/// Both controllers and the phase timer, until the shutdown signal stops
+/// Every controller and the phase timer, until the shutdown signal stops
 /// them gracefully.
 pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutdown: Shutdown) {
     let events: Api<Event> = scoped(&ctx.client, namespace.as_deref());
@@ -159,7 +166,18 @@ pub async fn run_controllers(ctx: Arc<Context>, namespace: Option<String>, shutd
         });
 
     let webhook_controller = webhook_controller(ctx.clone(), namespace.clone(), shutdown.clone()).await;
-    futures::join!(timer, event_controller, reward_controller, webhook_controller);
+    let counter_controller =
+        challenges::counter_controller(ctx.clone(), namespace.clone(), shutdown.clone()).await;
+    let ingest_client_controller =
+        challenges::ingest_client_controller(ctx.clone(), namespace.clone(), shutdown.clone()).await;
+    futures::join!(
+        timer,
+        event_controller,
+        reward_controller,
+        webhook_controller,
+        counter_controller,
+        ingest_client_controller
+    );
     tracing::info!("controllers stopped");
 }
 
@@ -219,6 +237,10 @@ where
     }
 }
 
+mod activity;
+mod challenges;
+#[cfg(test)]
+mod challenges_tests;
 mod claims;
 #[cfg(test)]
 mod controllers_tests;

@@ -22,6 +22,8 @@
 //! `resource_status`. Reconciles, failures, durations and phases are
 //! recorded as the cluster controllers do.
 
+#[cfg(test)]
+mod challenges_tests;
 mod counters;
 mod documents;
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! reconciles are retried here, and a slice of every object goes through
 //! the full reconcile so that all of them are re-checked once per
 //! [`SAFETY_RESYNC`](crate::reconcile::SAFETY_RESYNC), spread out rather
-//! than all at once. WebhookEndpoints' delivery health is mirrored by the
-//! same pass (`state::webhooks`).
+//! than all at once. WebhookEndpoints' delivery health (`state::webhooks`)
+//! and the signal activity of Counters and IngestClients
+//! (`state::challenges`) are mirrored by the same pass.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -30,11 +31,15 @@ impl ManifestState {
     pub async fn counters_pass(&mut self, share: f64) {
         self.retry_failed().await;
         self.retry_failed_webhooks().await;
+        self.retry_failed_challenges().await;
         if let Err(error) = self.mirror_counters().await {
             tracing::warn!(%error, "cannot read claim counters; retrying next pass");
         }
         if let Err(error) = self.mirror_webhook_health().await {
             tracing::warn!(%error, "cannot read webhook health; retrying next pass");
+        }
+        if let Err(error) = self.mirror_activity().await {
+            tracing::warn!(%error, "cannot read signal activity; retrying next pass");
         }
         self.safety_slice(share).await;
     }
@@ -48,6 +53,7 @@ impl ManifestState {
         let rewards: Vec<_> = self.rewards.keys().cloned().collect();
         self.reconcile_rewards(rewards).await;
         self.resync_webhooks().await;
+        self.resync_challenges().await;
     }
 
     async fn retry_failed(&mut self) {
@@ -179,8 +185,10 @@ impl ManifestState {
             .cloned()
             .collect();
         self.safety_cursor = if keys.len() < wanted {
-            // A full round of Events and Rewards: the few endpoints too.
+            // A full round of Events and Rewards: the few endpoints,
+            // counters and ingest clients too.
             self.resync_webhooks().await;
+            self.resync_challenges().await;
             None
         } else {
             keys.last().cloned()

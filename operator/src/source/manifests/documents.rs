@@ -1,6 +1,6 @@
 //! Reading a manifests directory: every `*.yaml`/`*.yml` file under it,
 //! split into documents, each parsed into an Event, a Reward, a
-//! WebhookEndpoint or a `v1` Secret, or reported as a [`DocumentProblem`]
+//! WebhookEndpoint, a Counter, an IngestClient or a `v1` Secret, or reported as a [`DocumentProblem`]
 //! (file, document, field, message).
 //!
 //! Files are re-read only when their size or modification time changes, and
@@ -16,7 +16,7 @@ use std::{
 };
 
 use k8s_openapi::api::core::v1::Secret;
-use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
+use liveops_domain::crd::{Counter, Event, IngestClient, Reward, WebhookEndpoint};
 
 use super::object_key::ObjectKey;
 use crate::projection::{Kind, namespace_of};
@@ -27,6 +27,8 @@ pub enum Manifest {
     Event(Box<Event>),
     Reward(Box<Reward>),
     WebhookEndpoint(Box<WebhookEndpoint>),
+    Counter(Box<Counter>),
+    IngestClient(Box<IngestClient>),
     /// Only read for the signing secrets WebhookEndpoints name.
     Secret(Box<Secret>),
 }
@@ -258,6 +260,8 @@ pub fn manifest_key(manifest: &Manifest) -> ObjectKey {
         Manifest::Event(event) => (Kind::Event, &event.metadata),
         Manifest::Reward(reward) => (Kind::Reward, &reward.metadata),
         Manifest::WebhookEndpoint(endpoint) => (Kind::WebhookEndpoint, &endpoint.metadata),
+        Manifest::Counter(counter) => (Kind::Counter, &counter.metadata),
+        Manifest::IngestClient(client) => (Kind::IngestClient, &client.metadata),
         Manifest::Secret(secret) => (Kind::Secret, &secret.metadata),
     };
     ObjectKey::new(kind, namespace_of(meta), meta.name.clone().unwrap_or_default())

@@ -30,6 +30,10 @@ impl Directory {
         std::fs::rename(&partial, self.0.join(file)).expect("move the manifest in place");
     }
 
+    pub(super) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
     fn remove(&self, file: &str) {
         std::fs::remove_file(self.0.join(file)).expect("remove the manifest");
     }

@@ -1,9 +1,10 @@
 //! What manifests mode knows about each object: its last loaded spec, its
 //! generation (bumped on each spec change, as an API server would) and its
 //! status; loading the directory into it. The reconcile runs are in
-//! [`runs`] ([`webhooks`] for WebhookEndpoints), the change-driven status
-//! passes in `counters`.
+//! [`runs`] ([`webhooks`] for WebhookEndpoints, [`challenges`] for Counters
+//! and IngestClients), the change-driven status passes in `counters`.
 
+mod challenges;
 mod runs;
 mod webhooks;
 
@@ -15,7 +16,7 @@ use std::{
 };
 
 use k8s_openapi::api::core::v1::Secret;
-use liveops_domain::crd::{Event, Reward, WebhookEndpoint};
+use liveops_domain::crd::{Counter, Event, IngestClient, Reward, WebhookEndpoint};
 use sqlx::PgPool;
 
 use super::{
@@ -46,6 +47,8 @@ pub struct ManifestState {
     pub(super) events: TrackedMap<Event>,
     pub(super) rewards: TrackedMap<Reward>,
     pub(super) webhooks: TrackedMap<WebhookEndpoint>,
+    pub(super) counters: TrackedMap<Counter>,
+    pub(super) ingest_clients: TrackedMap<IngestClient>,
     /// `v1` Secrets of the directory, for the signing secrets webhooks name.
     pub(super) secrets: BTreeMap<ObjectKey, LoadedSecret>,
     /// Statuses stored by an earlier run, consumed as objects are first seen;
@@ -70,6 +73,8 @@ impl ManifestState {
             events: BTreeMap::new(),
             rewards: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            ingest_clients: BTreeMap::new(),
             secrets: BTreeMap::new(),
             restored: Some(restored),
             timer: PhaseTimer::recording(metrics.clone()),
@@ -137,6 +142,8 @@ impl ManifestState {
         let mut changed_rewards = Vec::new();
         let mut changed_webhooks = BTreeSet::new();
         let mut changed_secrets = BTreeSet::new();
+        let mut changed_counters = BTreeSet::new();
+        let mut changed_clients = Vec::new();
         for (path, manifests) in fresh {
             for (origin, manifest) in manifests {
                 let key = manifest_key(&manifest);
@@ -150,6 +157,10 @@ impl ManifestState {
                     Manifest::WebhookEndpoint(endpoint) => {
                         track(&mut self.webhooks, &key, origin, endpoint, stored)
                     }
+                    Manifest::Counter(counter) => track(&mut self.counters, &key, origin, counter, stored),
+                    Manifest::IngestClient(client) => {
+                        track(&mut self.ingest_clients, &key, origin, client, stored)
+                    }
                     Manifest::Secret(secret) => load_secret(&mut self.secrets, &key, origin, secret),
                 };
                 match (changed, key.kind) {
@@ -161,6 +172,10 @@ impl ManifestState {
                     (true, Kind::Secret) => {
                         changed_secrets.insert(key);
                     }
+                    (true, Kind::Counter) => {
+                        changed_counters.insert(key);
+                    }
+                    (true, Kind::IngestClient) => changed_clients.push(key),
                     (false, _) => {}
                 }
             }
@@ -170,6 +185,8 @@ impl ManifestState {
         let deleted_rewards: Vec<_> = self.rewards.keys().filter(|k| gone(k)).cloned().collect();
         let deleted_webhooks: Vec<_> = self.webhooks.keys().filter(|k| gone(k)).cloned().collect();
         let deleted_secrets: Vec<_> = self.secrets.keys().filter(|k| gone(k)).cloned().collect();
+        let deleted_counters: Vec<_> = self.counters.keys().filter(|k| gone(k)).cloned().collect();
+        let deleted_clients: Vec<_> = self.ingest_clients.keys().filter(|k| gone(k)).cloned().collect();
         // Deleted while the operator was down: only their stored status is left.
         let vanished: Vec<ObjectKey> = restored
             .into_iter()
@@ -193,6 +210,7 @@ impl ManifestState {
             .map(ObjectKey::namespaced_name)
             .collect();
         let mut changed_rewards: BTreeSet<ObjectKey> = changed_rewards.into_iter().collect();
+        changed_counters.extend(self.counters_under(&touched));
         if !touched.is_empty() {
             for (key, tracked) in &self.rewards {
                 let event = (key.namespace.clone(), tracked.object.spec.event_ref.name.clone());
@@ -221,6 +239,19 @@ impl ManifestState {
                 self.cleanup(key).await;
             }
         }
+        self.reconcile_counters(changed_counters.into_iter().collect())
+            .await;
+        for key in &deleted_counters {
+            if self.counters.remove(key).is_some() {
+                self.cleanup(key).await;
+            }
+        }
+        self.reconcile_ingest_clients(changed_clients).await;
+        for key in &deleted_clients {
+            if self.ingest_clients.remove(key).is_some() {
+                self.cleanup(key).await;
+            }
+        }
     }
 
     /// The file the tracked copy of `key` was loaded from.
@@ -229,6 +260,8 @@ impl ManifestState {
             Kind::Event => self.events.get(key).map(|tracked| &*tracked.origin.file),
             Kind::Reward => self.rewards.get(key).map(|tracked| &*tracked.origin.file),
             Kind::WebhookEndpoint => self.webhooks.get(key).map(|tracked| &*tracked.origin.file),
+            Kind::Counter => self.counters.get(key).map(|tracked| &*tracked.origin.file),
+            Kind::IngestClient => self.ingest_clients.get(key).map(|tracked| &*tracked.origin.file),
             Kind::Secret => self.secrets.get(key).map(|loaded| &*loaded.origin.file),
         }
     }
@@ -245,6 +278,10 @@ impl ManifestState {
                 Kind::Reward => projection::soft_delete_reward(&self.db, namespace, name).await?,
                 Kind::WebhookEndpoint => {
                     projection::soft_delete_webhook_endpoint(&self.db, namespace, name).await?
+                }
+                Kind::Counter => projection::soft_delete_counter(&self.db, namespace, name).await?,
+                Kind::IngestClient => {
+                    projection::soft_delete_ingest_client(&self.db, namespace, name).await?
                 }
                 // Never tracked as an object with a row or a status.
                 Kind::Secret => return Ok(()),

@@ -20,6 +20,8 @@ pub async fn load_all(db: &PgPool) -> Result<HashMap<ObjectKey, serde_json::Valu
                 "Event" => Kind::Event,
                 "Reward" => Kind::Reward,
                 "WebhookEndpoint" => Kind::WebhookEndpoint,
+                "Counter" => Kind::Counter,
+                "IngestClient" => Kind::IngestClient,
                 _ => return None,
             };
             Some((ObjectKey::new(kind, row.namespace, row.name), row.status))

@@ -112,7 +112,7 @@ pub async fn store_changed(kind: &str, db: &PgPool, changed: &[(ObjectKey, Strin
 /// update. The condition is derived from the `previous`
 /// status, not from the reconcile's Ready, so a resync of an unchanged
 /// refusal yields an identical status (no `lastTransitionTime` churn).
-fn show_refusal(
+pub(super) fn show_refusal(
     conditions: &mut Vec<StatusCondition>,
     problems: &mut Vec<SpecProblem>,
     previous: Option<&[StatusCondition]>,

@@ -12,7 +12,9 @@ use kube::{
     core::object::{HasSpec, HasStatus},
 };
 use liveops_domain::crd::{
-    Event, EventSpec, Reward, RewardSpec, SpecProblem, WebhookEndpoint, WebhookEndpointSpec,
+    Counter, CounterSpec, Event, EventSpec, IngestClient, IngestClientSpec, Reward, RewardSpec, SpecProblem,
+    WebhookEndpoint, WebhookEndpointSpec,
+    challenge_validation::counter_transition_problems,
     transition::{event_transition_problems, reward_transition_problems},
 };
 use serde::de::DeserializeOwned;
@@ -72,6 +74,19 @@ impl Transitions for Reward {
 impl Transitions for WebhookEndpoint {
     /// Every field may change: an edit is a new generation, nothing more.
     fn transition_problems(_: &WebhookEndpointSpec, _: &WebhookEndpointSpec) -> Vec<SpecProblem> {
+        Vec::new()
+    }
+}
+
+impl Transitions for Counter {
+    fn transition_problems(old: &CounterSpec, new: &CounterSpec) -> Vec<SpecProblem> {
+        counter_transition_problems(old, new)
+    }
+}
+
+impl Transitions for IngestClient {
+    /// Every field may change: an edit is a new generation, nothing more.
+    fn transition_problems(_: &IngestClientSpec, _: &IngestClientSpec) -> Vec<SpecProblem> {
         Vec::new()
     }
 }

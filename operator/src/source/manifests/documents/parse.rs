@@ -5,7 +5,7 @@
 use std::{path::Path, sync::Arc};
 
 use k8s_openapi::api::core::v1::Secret;
-use liveops_domain::crd::{Event, GROUP, Reward, VERSION, WebhookEndpoint};
+use liveops_domain::crd::{Counter, Event, GROUP, IngestClient, Reward, VERSION, WebhookEndpoint};
 use serde_json::Value;
 
 use super::{DocumentProblem, FileContents, Manifest, Origin};
@@ -71,6 +71,8 @@ pub fn parse_file(path: &Path, text: &str) -> FileContents {
             Some("Event") => Kind::Event,
             Some("Reward") => Kind::Reward,
             Some("WebhookEndpoint") => Kind::WebhookEndpoint,
+            Some("Counter") => Kind::Counter,
+            Some("IngestClient") => Kind::IngestClient,
             // A Secret of another API group is not ours to read.
             Some("Secret") if api_version == "v1" => Kind::Secret,
             // Other objects (a kustomization, a ConfigMap) may share the directory.
@@ -101,6 +103,16 @@ pub fn parse_file(path: &Path, text: &str) -> FileContents {
                 clear_server_fields(&mut endpoint.metadata);
                 endpoint.status = None;
                 Manifest::WebhookEndpoint(Box::new(endpoint))
+            }),
+            Kind::Counter => typed::<Counter>(value).map(|mut counter| {
+                clear_server_fields(&mut counter.metadata);
+                counter.status = None;
+                Manifest::Counter(Box::new(counter))
+            }),
+            Kind::IngestClient => typed::<IngestClient>(value).map(|mut client| {
+                clear_server_fields(&mut client.metadata);
+                client.status = None;
+                Manifest::IngestClient(Box::new(client))
             }),
             // `data` values are base64 (decoded here: a bad one is a
             // problem at `data.<key>`), `stringData` values plain text.
