@@ -5,6 +5,11 @@
 -- {"reward"}}. The claim statement (api-server/src/claim/sql/decide.sql)
 -- and the progress view judge it with the same `liveops_requirement_met`,
 -- so progress can never promise a claim the claim refuses.
+--
+-- The leaf look-ups are PL/pgSQL, not SQL functions: PostgreSQL 15 plans a
+-- non-inlined SQL function's query on every call, while PL/pgSQL keeps its
+-- plans for the session, which is what keeps a requirement cheap on the
+-- claim path (bench/README.md, "Claims with requirements").
 
 -- The value of a counter leaf for a user: the counter is resolved by
 -- (reward namespace, counter name); window `Period` reads the claim's
@@ -12,7 +17,9 @@
 -- counter that does not exist, was deleted or was never fed counts 0.
 create function liveops_requirement_current(leaf jsonb, reward_namespace text, claimant uuid, in_period text)
     returns bigint
-    language sql stable parallel safe
+    language plpgsql stable parallel safe
+as $$
+begin
     return coalesce((
         select v.value
         from counters k
@@ -21,18 +28,24 @@ create function liveops_requirement_current(leaf jsonb, reward_namespace text, c
            and v.period_key = case when leaf ->> 'window' = 'Period' then in_period else 'event' end
         where k.namespace = reward_namespace and k.name = leaf ->> 'name' and k.deleted_at is null
     ), 0);
+end
+$$;
 
 -- Whether a `claimed` leaf holds: a successful claim, in any period, of
 -- the named Reward of the same namespace (a deleted Reward's claims count).
 create function liveops_requirement_claimed(leaf jsonb, reward_namespace text, claimant uuid)
     returns boolean
-    language sql stable parallel safe
+    language plpgsql stable parallel safe
+as $$
+begin
     return exists (
         select 1
         from rewards r
         join claims c on c.reward_id = r.id and c.user_id = claimant and c.status = 'success'
         where r.namespace = reward_namespace and r.name = leaf ->> 'reward'
     );
+end
+$$;
 
 -- Whether a requirement node holds for a user in a claim period. Groups
 -- stop at the first item that decides them; a node of an unknown shape
@@ -42,18 +55,22 @@ create function liveops_requirement_met(node jsonb, reward_namespace text, claim
     language plpgsql stable parallel safe
 as $$
 declare
-    item jsonb;
+    items jsonb;
+    i int;
 begin
+    -- items are walked by index: plain expressions, no query per group
     if node ? 'allOf' then
-        for item in select value from jsonb_array_elements(node -> 'allOf') loop
-            if not liveops_requirement_met(item, reward_namespace, claimant, in_period) then
+        items := node -> 'allOf';
+        for i in 0 .. jsonb_array_length(items) - 1 loop
+            if not liveops_requirement_met(items -> i, reward_namespace, claimant, in_period) then
                 return false;
             end if;
         end loop;
         return true;
     elsif node ? 'anyOf' then
-        for item in select value from jsonb_array_elements(node -> 'anyOf') loop
-            if liveops_requirement_met(item, reward_namespace, claimant, in_period) then
+        items := node -> 'anyOf';
+        for i in 0 .. jsonb_array_length(items) - 1 loop
+            if liveops_requirement_met(items -> i, reward_namespace, claimant, in_period) then
                 return true;
             end if;
         end loop;
