@@ -438,6 +438,8 @@ fn expected_example_rows(examples: &std::path::Path) -> Vec<(String, String, i64
                 Some("Event") => events
                     .push(serde_json::from_value::<liveops_domain::crd::Event>(document).expect("an Event")),
                 Some("Reward") => reward_refs.push(document["spec"]["eventRef"]["name"].clone()),
+                // counted by `the_examples_load_with_their_rewards` from the table
+                Some("Counter" | "IngestClient") => {}
                 other => panic!("unexpected kind {other:?}"),
             }
         }
@@ -492,6 +494,21 @@ async fn the_examples_load_with_their_rewards() {
             .await
             .expect("read events");
             (rows == expected).then_some(())
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(3),
+        "the example counters and ingest clients",
+        || async {
+            let counts: (i64, i64) = sqlx::query_as(
+                "select (select count(*) from counters where deleted_at is null),
+                        (select count(*) from ingest_clients where deleted_at is null and not suspended)",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .expect("count challenge rows");
+            (counts == (5, 4)).then_some(())
         },
     )
     .await;
