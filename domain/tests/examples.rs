@@ -47,9 +47,15 @@ struct Coverage {
 impl Coverage {
     fn event(&mut self, event: &Event) {
         let spec = &event.spec;
-        let kind = spec.condition.clone().unwrap_or_default().kind().expect("one kind");
+        let kind = spec
+            .condition
+            .clone()
+            .unwrap_or_default()
+            .kind()
+            .expect("one kind");
         self.conditions.insert(kind.name());
-        self.frequencies.insert(format!("{:?}", spec.claim_policy.frequency));
+        self.frequencies
+            .insert(format!("{:?}", spec.claim_policy.frequency));
         self.suspended += usize::from(spec.suspend);
         self.max_claims += usize::from(spec.max_claims.is_some());
         self.max_rewards_per_user += usize::from(spec.claim_policy.max_rewards_per_user.is_some());
@@ -68,7 +74,11 @@ impl Coverage {
     fn requirement(&mut self, requires: &Requirement, counters: &mut Vec<String>) {
         match requires {
             Requirement::AllOf(items) | Requirement::AnyOf(items) => {
-                let group = if matches!(requires, Requirement::AllOf(_)) { "allOf" } else { "anyOf" };
+                let group = if matches!(requires, Requirement::AllOf(_)) {
+                    "allOf"
+                } else {
+                    "anyOf"
+                };
                 self.requirement_shapes.insert(group);
                 items.iter().for_each(|item| self.requirement(item, counters));
             }
@@ -117,12 +127,15 @@ fn the_examples_validate_against_the_crds_and_cover_every_feature() {
                 let counter: Counter = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
                 validate_cel(&counter).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
                 assert_eq!(counter_spec_problems(&counter.spec), [], "{file}");
-                coverage.aggregations.insert(format!("{:?}", counter.spec.aggregation));
+                coverage
+                    .aggregations
+                    .insert(format!("{:?}", counter.spec.aggregation));
                 refs.push(counter.spec.event_ref.name.clone());
                 counters.insert(name);
             }
             Some("IngestClient") => {
-                let client: IngestClient = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
+                let client: IngestClient =
+                    serde_json::from_value(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
                 validate_cel(&client).unwrap_or_else(|e| panic!("{file}: CEL: {e:?}"));
                 assert_eq!(ingest_client_spec_problems(&client.spec), [], "{file}");
                 counter_refs.extend(client.spec.counters.iter().cloned());
@@ -145,7 +158,10 @@ fn the_examples_validate_against_the_crds_and_cover_every_feature() {
         coverage.max_rewards_per_user >= 1,
         "an event with maxRewardsPerUser"
     );
-    assert_eq!(coverage.windows, BTreeSet::from(["announceAt", "claimUntil", "resetAt"]));
+    assert_eq!(
+        coverage.windows,
+        BTreeSet::from(["announceAt", "claimUntil", "resetAt"])
+    );
     assert_eq!(
         coverage.aggregations,
         BTreeSet::from(["Sum", "Max", "DistinctDays"].map(String::from))
@@ -159,10 +175,16 @@ fn the_examples_validate_against_the_crds_and_cover_every_feature() {
         assert!(refs.contains(name), "event {name} has a reward");
     }
     for name in &refs {
-        assert!(events.contains(name), "reward or counter points at a missing event {name}");
+        assert!(
+            events.contains(name),
+            "reward or counter points at a missing event {name}"
+        );
     }
     for name in &counter_refs {
-        assert!(counters.contains(name), "a requirement or client names a missing counter {name}");
+        assert!(
+            counters.contains(name),
+            "a requirement or client names a missing counter {name}"
+        );
     }
 }
 

@@ -232,26 +232,59 @@ async fn events_show_windows_hide_unannounced_ones_from_users_and_list_until_cla
     let app = spawn_app().await;
     let (_, player) = user_with_token(&app, Role::User).await;
     let (_, operator) = user_with_token(&app, Role::Operator).await;
-    let unannounced = NewEvent { starts_in_secs: 7200.0, ends_in_secs: 9000.0, ..NewEvent::default() }
-        .insert(&app)
-        .await;
-    let in_grace = NewEvent { starts_in_secs: -7200.0, ends_in_secs: -60.0, ..NewEvent::default() }
-        .insert(&app)
-        .await;
-    let announced = NewEvent { starts_in_secs: 7200.0, ends_in_secs: 9000.0, ..NewEvent::default() }
-        .insert(&app)
-        .await;
+    let unannounced = NewEvent {
+        starts_in_secs: 7200.0,
+        ends_in_secs: 9000.0,
+        ..NewEvent::default()
+    }
+    .insert(&app)
+    .await;
+    let in_grace = NewEvent {
+        starts_in_secs: -7200.0,
+        ends_in_secs: -60.0,
+        ..NewEvent::default()
+    }
+    .insert(&app)
+    .await;
+    let announced = NewEvent {
+        starts_in_secs: 7200.0,
+        ends_in_secs: 9000.0,
+        ..NewEvent::default()
+    }
+    .insert(&app)
+    .await;
     for (id, sql) in [
-        (unannounced, "update events set announce_at = now() + interval '1 hour' where id = $1"),
-        (announced, "update events set announce_at = now() - interval '1 hour' where id = $1"),
-        (in_grace, "update events set claim_until = now() + interval '1 hour', reset_at = '05:30' where id = $1"),
+        (
+            unannounced,
+            "update events set announce_at = now() + interval '1 hour' where id = $1",
+        ),
+        (
+            announced,
+            "update events set announce_at = now() - interval '1 hour' where id = $1",
+        ),
+        (
+            in_grace,
+            "update events set claim_until = now() + interval '1 hour', reset_at = '05:30' where id = $1",
+        ),
     ] {
-        sqlx::query(sql).bind(id).execute(&app.db).await.expect("set window");
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&app.db)
+            .await
+            .expect("set window");
     }
 
-    let body: Value = app.get_authed("/events", &player).await.json().await.expect("json");
+    let body: Value = app
+        .get_authed("/events", &player)
+        .await
+        .json()
+        .await
+        .expect("json");
     let ids = event_ids(&body);
-    assert!(ids.contains(&json!(announced)) && ids.contains(&json!(in_grace)), "{body}");
+    assert!(
+        ids.contains(&json!(announced)) && ids.contains(&json!(in_grace)),
+        "{body}"
+    );
     assert!(!ids.contains(&json!(unannounced)), "{body}");
     let grace = body["events"]
         .as_array()
@@ -263,7 +296,12 @@ async fn events_show_windows_hide_unannounced_ones_from_users_and_list_until_cla
 
     let hidden = app.get_authed(&format!("/events/{unannounced}"), &player).await;
     assert_problem(hidden, 404, "EVENT_NOT_FOUND").await;
-    let staff: Value = app.get_authed("/events", &operator).await.json().await.expect("json");
+    let staff: Value = app
+        .get_authed("/events", &operator)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert!(event_ids(&staff).contains(&json!(unannounced)), "{staff}");
     let seen = app.get_authed(&format!("/events/{unannounced}"), &operator).await;
     assert_eq!(seen.status(), 200);

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
-use sqlx::PgPool;
 use liveops_testkit::TestDb;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::fixtures::{EventRow, at, claim, refusal, reward, user};
@@ -29,7 +29,12 @@ async fn set_windows(db: &PgPool, event_id: Uuid, announce_in: Option<f64>, clai
 #[tokio::test]
 async fn claims_work_in_the_grace_window_and_stop_at_claim_until() {
     let db = TestDb::new().await;
-    let ended = EventRow { starts_in_secs: -7200.0, ends_in_secs: -60.0, phase: "Ended", ..EventRow::default() };
+    let ended = EventRow {
+        starts_in_secs: -7200.0,
+        ends_in_secs: -60.0,
+        phase: "Ended",
+        ..EventRow::default()
+    };
     let in_grace = ended.insert(&db.pool).await;
     set_windows(&db.pool, in_grace, None, Some(3600.0)).await;
     let past_grace = ended.insert(&db.pool).await;
@@ -49,9 +54,14 @@ async fn claims_work_in_the_grace_window_and_stop_at_claim_until() {
 #[tokio::test]
 async fn an_event_is_unknown_before_announce_at() {
     let db = TestDb::new().await;
-    let hidden = EventRow { starts_in_secs: 3600.0, ends_in_secs: 7200.0, phase: "Scheduled", ..EventRow::default() }
-        .insert(&db.pool)
-        .await;
+    let hidden = EventRow {
+        starts_in_secs: 3600.0,
+        ends_in_secs: 7200.0,
+        phase: "Scheduled",
+        ..EventRow::default()
+    }
+    .insert(&db.pool)
+    .await;
     sqlx::query("update events set announce_at = now() + interval '30 minutes' where id = $1")
         .bind(hidden)
         .execute(&db.pool)
@@ -77,20 +87,21 @@ async fn an_event_is_unknown_before_announce_at() {
 /// starting at local `reset`.
 fn expected_daily_key(zone: Tz, reset: NaiveTime, at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&zone).naive_local();
-    (local - (reset - NaiveTime::MIN)).date().format("%Y-%m-%d").to_string()
+    (local - (reset - NaiveTime::MIN))
+        .date()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 async fn period_key(db: &PgPool, frequency: &str, zone: &str, reset: &str, at: DateTime<Utc>) -> String {
-    sqlx::query_scalar::<_, String>(
-        "select liveops_period_key($1::claim_frequency, $2, $3::time, $4)",
-    )
-    .bind(frequency)
-    .bind(zone)
-    .bind(reset)
-    .bind(at)
-    .fetch_one(db)
-    .await
-    .expect("period key")
+    sqlx::query_scalar::<_, String>("select liveops_period_key($1::claim_frequency, $2, $3::time, $4)")
+        .bind(frequency)
+        .bind(zone)
+        .bind(reset)
+        .bind(at)
+        .fetch_one(db)
+        .await
+        .expect("period key")
 }
 
 #[tokio::test]
@@ -103,7 +114,11 @@ async fn the_reset_hour_splits_days_in_seoul() {
         ("2026-03-02T14:59:59Z", "2026-03-02"),
         ("2026-03-02T15:00:00Z", "2026-03-02"),
     ] {
-        assert_eq!(period_key(&db.pool, "Daily", "Asia/Seoul", "05:00", at(instant)).await, key, "{instant}");
+        assert_eq!(
+            period_key(&db.pool, "Daily", "Asia/Seoul", "05:00", at(instant)).await,
+            key,
+            "{instant}"
+        );
     }
     let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
         "select liveops_period_ends_at('Daily', 'Asia/Seoul', '05:00', $1)",
@@ -127,11 +142,35 @@ async fn the_reset_hour_keeps_its_local_time_across_dst() {
         ("2026-11-01T08:59:59Z", "2026-10-31"),
         ("2026-11-01T09:00:00Z", "2026-11-01"),
     ] {
-        assert_eq!(period_key(&db.pool, "Daily", "America/New_York", "04:00", at(instant)).await, key, "{instant}");
+        assert_eq!(
+            period_key(&db.pool, "Daily", "America/New_York", "04:00", at(instant)).await,
+            key,
+            "{instant}"
+        );
     }
     // a week turns over on Monday at the reset hour
-    assert_eq!(period_key(&db.pool, "Weekly", "America/New_York", "04:00", at("2026-03-09T07:59:59Z")).await, "2026-W10");
-    assert_eq!(period_key(&db.pool, "Weekly", "America/New_York", "04:00", at("2026-03-09T08:00:00Z")).await, "2026-W11");
+    assert_eq!(
+        period_key(
+            &db.pool,
+            "Weekly",
+            "America/New_York",
+            "04:00",
+            at("2026-03-09T07:59:59Z")
+        )
+        .await,
+        "2026-W10"
+    );
+    assert_eq!(
+        period_key(
+            &db.pool,
+            "Weekly",
+            "America/New_York",
+            "04:00",
+            at("2026-03-09T08:00:00Z")
+        )
+        .await,
+        "2026-W11"
+    );
     let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
         "select liveops_period_ends_at('Daily', 'America/New_York', '04:00', $1)",
     )
@@ -146,8 +185,15 @@ async fn the_reset_hour_keeps_its_local_time_across_dst() {
 async fn a_reset_hour_in_a_dst_gap_turns_over_when_the_clock_jumps() {
     let db = TestDb::new().await;
     // Berlin skips 02:00-03:00 on 2026-03-29 (01:00 UTC); 02:30 never happens
-    for (instant, key) in [("2026-03-29T00:59:59Z", "2026-03-28"), ("2026-03-29T01:00:00Z", "2026-03-29")] {
-        assert_eq!(period_key(&db.pool, "Daily", "Europe/Berlin", "02:30", at(instant)).await, key, "{instant}");
+    for (instant, key) in [
+        ("2026-03-29T00:59:59Z", "2026-03-28"),
+        ("2026-03-29T01:00:00Z", "2026-03-29"),
+    ] {
+        assert_eq!(
+            period_key(&db.pool, "Daily", "Europe/Berlin", "02:30", at(instant)).await,
+            key,
+            "{instant}"
+        );
     }
     let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
         "select liveops_period_ends_at('Daily', 'Europe/Berlin', '02:30', $1)",
@@ -163,11 +209,18 @@ async fn a_reset_hour_in_a_dst_gap_turns_over_when_the_clock_jumps() {
 async fn a_claim_takes_the_period_of_the_local_reset_hour() {
     let db = TestDb::new().await;
     let zone: Tz = "Asia/Seoul".parse().expect("zone");
-    let daily = EventRow { frequency: "Daily", time_zone: "Asia/Seoul", ..EventRow::default() }
-        .insert(&db.pool)
-        .await;
+    let daily = EventRow {
+        frequency: "Daily",
+        time_zone: "Asia/Seoul",
+        ..EventRow::default()
+    }
+    .insert(&db.pool)
+    .await;
     // a reset hour just behind the clock: the period began minutes ago
-    let now: DateTime<Utc> = sqlx::query_scalar("select now()").fetch_one(&db.pool).await.expect("now");
+    let now: DateTime<Utc> = sqlx::query_scalar("select now()")
+        .fetch_one(&db.pool)
+        .await
+        .expect("now");
     let behind = (now.with_timezone(&zone) - Duration::minutes(5)).time();
     let reset = NaiveTime::from_hms_opt(behind.hour(), behind.minute(), 0).expect("a time of day");
     sqlx::query("update events set reset_at = $2 where id = $1")
@@ -183,5 +236,8 @@ async fn a_claim_takes_the_period_of_the_local_reset_hour() {
     };
     assert_eq!(granted.period_key, expected_daily_key(zone, reset, now));
     let again = claim(&db.pool, alice, prize).await.expect("claim again");
-    assert_eq!(refusal(&again), Some(ClaimRefusal::AlreadyClaimed { event_limit: false }));
+    assert_eq!(
+        refusal(&again),
+        Some(ClaimRefusal::AlreadyClaimed { event_limit: false })
+    );
 }
