@@ -11,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod invite_code;
+pub mod jwt_codec;
 pub mod profile_fields;
 pub mod rate_limit;
 pub mod role;

@@ -4,13 +4,12 @@
 //! `sub` not a user id) and a user token never passes as a client token
 //! (wrong audience, no `client_id`).
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    access_token::{TokenRejection, unix_now},
     config::{Config, ConfigError},
+    jwt_codec::{JwtCodec, Registered, TokenRejection},
 };
 
 /// The claims of a client token.
@@ -30,88 +29,46 @@ pub struct ClientClaims {
     pub exp: u64,
 }
 
-/// Signing and verification keys of client tokens (JWT_SECRET and
+/// Signing and verification of client tokens (JWT_SECRET and
 /// JWT_PREVIOUS_SECRET, chosen by `kid` as for user tokens).
+#[derive(Debug)]
 pub struct ClientTokenKeys {
-    kid: String,
-    encoding: EncodingKey,
-    verification: Vec<(String, DecodingKey)>,
-    validation: Validation,
-    issuer: String,
-    audience: String,
-    ttl_seconds: u64,
-}
-
-impl std::fmt::Debug for ClientTokenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientTokenKeys")
-            .field("audience", &self.audience)
-            .finish_non_exhaustive()
-    }
+    codec: JwtCodec,
 }
 
 impl ClientTokenKeys {
     /// Keys from validated configuration.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        config.validate()?;
-        let secret = config.jwt_secret.as_ref().ok_or(ConfigError::MissingJwtSecret)?;
-        let mut verification = vec![(
-            config.jwt_key_id.clone(),
-            DecodingKey::from_secret(secret.expose().as_bytes()),
-        )];
-        if let Some(previous) = &config.jwt_previous_secret {
-            verification.push((
-                config.jwt_previous_key_id.clone(),
-                DecodingKey::from_secret(previous.expose().as_bytes()),
-            ));
-        }
-        let audience = config.ingest.ingest_token_audience.clone();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[&config.jwt_issuer]);
-        validation.set_audience(&[&audience]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
-        Ok(Self {
-            kid: config.jwt_key_id.clone(),
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
-            verification,
-            validation,
-            issuer: config.jwt_issuer.clone(),
-            audience,
-            ttl_seconds: config.ingest.ingest_token_ttl_seconds,
-        })
+        let ingest = &config.ingest;
+        let codec = JwtCodec::new(
+            config,
+            &ingest.ingest_token_audience,
+            ingest.ingest_token_ttl_seconds,
+        )?;
+        Ok(Self { codec })
     }
 
     /// Lifetime of the tokens this issues, in seconds.
     pub fn ttl_seconds(&self) -> u64 {
-        self.ttl_seconds
+        self.codec.ttl_seconds()
     }
 
     /// A signed token for the client `client_id` named `subject`.
     pub fn issue(&self, client_id: Uuid, subject: String) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = unix_now();
-        let claims = ClientClaims {
+        let Registered { iss, aud, iat, exp } = self.codec.registered();
+        self.codec.sign(&ClientClaims {
             sub: subject,
             client_id,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: now,
-            exp: now + self.ttl_seconds,
-        };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding)
+            iss,
+            aud,
+            iat,
+            exp,
+        })
     }
 
     /// The claims of a well-formed, unexpired client token signed by a key
     /// we hold. Whether the client is still allowed is the caller's check.
     pub fn verify(&self, token: &str) -> Result<ClientClaims, TokenRejection> {
-        let header = jsonwebtoken::decode_header(token)?;
-        let (_, key) = self
-            .verification
-            .iter()
-            .find(|(kid, _)| header.kid.as_deref() == Some(kid.as_str()))
-            .ok_or(TokenRejection::UnknownKeyId(header.kid))?;
-        Ok(jsonwebtoken::decode::<ClientClaims>(token, key, &self.validation)?.claims)
+        self.codec.verify(token)
     }
 }
