@@ -104,6 +104,17 @@ async fn period_key(db: &PgPool, frequency: &str, zone: &str, reset: &str, at: D
         .expect("period key")
 }
 
+/// When the Daily period holding `at` ends, by the database's function.
+async fn daily_period_end(db: &PgPool, zone: &str, reset: &str, at: DateTime<Utc>) -> DateTime<Utc> {
+    sqlx::query_scalar("select liveops_period_ends_at('Daily', $1, $2::time, $3)")
+        .bind(zone)
+        .bind(reset)
+        .bind(at)
+        .fetch_one(db)
+        .await
+        .expect("period end")
+}
+
 #[tokio::test]
 async fn the_reset_hour_splits_days_in_seoul() {
     let db = TestDb::new().await;
@@ -120,13 +131,7 @@ async fn the_reset_hour_splits_days_in_seoul() {
             "{instant}"
         );
     }
-    let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
-        "select liveops_period_ends_at('Daily', 'Asia/Seoul', '05:00', $1)",
-    )
-    .bind(at("2026-03-01T20:00:00Z"))
-    .fetch_one(&db.pool)
-    .await
-    .expect("period end");
+    let ends = daily_period_end(&db.pool, "Asia/Seoul", "05:00", at("2026-03-01T20:00:00Z")).await;
     assert_eq!(ends, at("2026-03-02T20:00:00Z"));
 }
 
@@ -171,13 +176,7 @@ async fn the_reset_hour_keeps_its_local_time_across_dst() {
         .await,
         "2026-W11"
     );
-    let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
-        "select liveops_period_ends_at('Daily', 'America/New_York', '04:00', $1)",
-    )
-    .bind(at("2026-03-07T12:00:00Z"))
-    .fetch_one(&db.pool)
-    .await
-    .expect("period end");
+    let ends = daily_period_end(&db.pool, "America/New_York", "04:00", at("2026-03-07T12:00:00Z")).await;
     assert_eq!(ends, at("2026-03-08T08:00:00Z"), "the DST day is 23 hours long");
 }
 
@@ -195,13 +194,7 @@ async fn a_reset_hour_in_a_dst_gap_turns_over_when_the_clock_jumps() {
             "{instant}"
         );
     }
-    let ends = sqlx::query_scalar::<_, DateTime<Utc>>(
-        "select liveops_period_ends_at('Daily', 'Europe/Berlin', '02:30', $1)",
-    )
-    .bind(at("2026-03-28T12:00:00Z"))
-    .fetch_one(&db.pool)
-    .await
-    .expect("period end");
+    let ends = daily_period_end(&db.pool, "Europe/Berlin", "02:30", at("2026-03-28T12:00:00Z")).await;
     assert_eq!(ends, at("2026-03-29T01:00:00Z"));
 }
 
