@@ -72,7 +72,7 @@ pub async fn counter_activity(
 }
 
 /// Activity of every live ingest client row by `(namespace, name)`, of one
-/// namespace and of one name when given (index of migration 0038).
+/// namespace and of one name when given (index of migration 0039).
 pub async fn ingest_client_activity(
     db: &PgPool,
     namespace: Option<&str>,
