@@ -108,6 +108,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         jwt: Arc::new(jwt),
         client_tokens: Arc::new(client_tokens),
+        signal_budgets: Arc::default(),
         metrics: http::metrics::ApiMetrics::new(),
     })
 }

@@ -2,8 +2,9 @@
 //! `GET /events/{id}/progress`, `GET /progress/me`). Whether a reward is
 //! claimable, and why not, is [`explain_claim`]'s verdict: the read half of
 //! the claim statement with the same flags, the same precedence and the
-//! same `liveops_requirement_met`, so progress and claim never disagree
-//! (races aside: a counter fed between the two reads).
+//! same requirement walk (`liveops_requirement_holds`, migration 0040), so
+//! progress and claim never disagree (races aside: a counter fed between
+//! the two reads).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -64,7 +64,7 @@ pub struct ClaimFacts {
     pub cap_reached: bool,
     /// The stored `spec.requires` (`None`: no requirement).
     pub requires: Option<serde_json::Value>,
-    /// `liveops_requirement_met` (migration 0038) said no.
+    /// `liveops_requirement_holds` (migration 0040) said no.
     pub requirements_unmet: bool,
 }
 

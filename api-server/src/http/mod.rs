@@ -52,7 +52,7 @@ use crate::{
     access_token::JwtKeys,
     account::mail::{MailQueue, delivery::Mailer},
     config::Config,
-    ingest::ClientTokenKeys,
+    ingest::{ClientTokenKeys, client_rate::SignalBudgets},
 };
 pub use error::{Error, Result};
 
@@ -67,6 +67,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Client-token signing and verification keys (game servers).
     pub client_tokens: Arc<ClientTokenKeys>,
+    /// Game servers' signal budgets as this replica counts them.
+    pub signal_budgets: Arc<SignalBudgets>,
     /// The server's Prometheus metrics.
     pub metrics: metrics::ApiMetrics,
     /// Where account mail is queued.

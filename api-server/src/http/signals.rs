@@ -17,7 +17,7 @@ use super::{
 };
 use crate::ingest::{
     BatchOutcome, MAX_SIGNALS_PER_BATCH, SignalInput, SignalStatus,
-    client_rate::{self, Budget},
+    client_rate::Budget,
     record_batch,
     signal::{AcceptanceWindow, check_batch},
 };
@@ -95,7 +95,7 @@ pub async fn post_signals(
             "a batch carries at least one signal".to_owned(),
         ));
     }
-    match client_rate::spend(&state.db, caller.client_id, posted.len()).await? {
+    match state.signal_budgets.spend(&state.db, caller.client_id, posted.len()).await? {
         Budget::Granted => {}
         Budget::Exhausted { retry_after_seconds } => return Err(Error::RateLimited { retry_after_seconds }),
         Budget::ClientGone => return Err(client_gone(&caller)),

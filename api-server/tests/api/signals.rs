@@ -1,9 +1,13 @@
 //! POST /signals: Sum, Max and DistinctDays in local days, exactly once
 //! under concurrent and repeated posts, the event window, limits.
 
+use std::time::Duration as StdDuration;
+
+use api_server::ingest::client_rate::{Budget, SignalBudgets};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Seoul;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::{
     rate_limits::start_early_in_a_minute,
@@ -11,7 +15,7 @@ use crate::{
         NAMESPACE, client_token, counter_value, post_signals, recorded_signals, request_token, seed_client,
         seed_game, signal,
     },
-    support::{assert_problem, spawn_app},
+    support::{TestApp, assert_problem, spawn_app},
 };
 
 fn seoul(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -246,6 +250,54 @@ async fn a_client_over_its_signals_per_minute_gets_a_429_with_retry_after() {
     assert!(limited.headers().contains_key("retry-after"));
     assert_problem(limited, 429, "RATE_LIMITED").await;
     assert_eq!(recorded_signals(&app).await, 3);
+}
+
+#[tokio::test]
+async fn replicas_spend_one_shared_budget_and_a_refused_batch_costs_nothing() {
+    let app = spawn_app().await;
+    start_early_in_a_minute(&app).await;
+    seed_game(&app, "UTC", "00:00", 5).await;
+    let client = seed_client(&app, "shared", &["shared-secret"], &["kills"], 10).await;
+    // two api-server replicas syncing the shared row on every batch
+    let (one, two) = (SignalBudgets::new(StdDuration::ZERO), SignalBudgets::new(StdDuration::ZERO));
+    assert_eq!(spend(&app, &one, client, 6).await, Budget::Granted);
+    // the second replica reads what the first one spent
+    assert!(matches!(spend(&app, &two, client, 6).await, Budget::Exhausted { retry_after_seconds: 1..=60 }));
+    assert_eq!(spend(&app, &two, client, 4).await, Budget::Granted);
+    assert!(matches!(spend(&app, &two, client, 1).await, Budget::Exhausted { .. }));
+    assert_eq!(shared_hits(&app, client).await, 10, "refused batches are not counted");
+    sqlx::query("update ingest_clients set suspended = true where id = $1")
+        .bind(client)
+        .execute(&app.db)
+        .await
+        .expect("suspend");
+    assert_eq!(spend(&app, &one, client, 1).await, Budget::ClientGone);
+}
+
+#[tokio::test]
+async fn between_syncs_a_replica_spends_the_budget_without_a_statement() {
+    let app = spawn_app().await;
+    start_early_in_a_minute(&app).await;
+    seed_game(&app, "UTC", "00:00", 5).await;
+    let client = seed_client(&app, "local", &["local-secret"], &["kills"], 10).await;
+    let budgets = SignalBudgets::new(StdDuration::from_secs(3600));
+    assert_eq!(spend(&app, &budgets, client, 4).await, Budget::Granted);
+    assert_eq!(spend(&app, &budgets, client, 6).await, Budget::Granted);
+    assert!(matches!(spend(&app, &budgets, client, 1).await, Budget::Exhausted { .. }));
+    // only the first batch synced; the next sync carries the other six
+    assert_eq!(shared_hits(&app, client).await, 4);
+}
+
+async fn spend(app: &TestApp, budgets: &SignalBudgets, client: Uuid, signals: usize) -> Budget {
+    budgets.spend(&app.db, client, signals).await.expect("spend")
+}
+
+async fn shared_hits(app: &TestApp, client: Uuid) -> i32 {
+    sqlx::query_scalar("select hits from rate_limit_counters where bucket = $1")
+        .bind(format!("signals:client:{client}"))
+        .fetch_one(&app.db)
+        .await
+        .expect("the shared row")
 }
 
 #[tokio::test]

@@ -117,9 +117,12 @@ async fn api_signals_per_sec(options: &Options, token: &str) -> anyhow::Result<f
                 if started >= run_ends {
                     break;
                 }
-                let signals: Vec<Value> = (0..batch)
-                    .map(|i| {
-                        json!({"id": format!("api-{task}-{turn}-{i}"), "userId": users[(task + turn * 7 + i) % users.len()],
+                // The users pgbench's script picks: a random start, stride 7
+                // (signal_statement.rs), so both sides contend on rows alike.
+                let start = (uuid::Uuid::new_v4().as_u128() % (users.len() as u128 + 1)) as usize;
+                let signals: Vec<Value> = (1..=batch)
+                    .map(|g| {
+                        json!({"id": format!("api-{task}-{turn}-{g}"), "userId": users[(start + g * 7) % users.len()],
                                "counter": counter, "delta": 1, "occurredAt": chrono::Utc::now()})
                     })
                     .collect();

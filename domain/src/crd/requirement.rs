@@ -1,7 +1,7 @@
 //! `Reward.spec.requires` (DESIGN.md, "Second stage", "Challenges"): what a
 //! user must have done to claim a reward, as `allOf` / `anyOf` groups of
 //! counter leaves and `claimed` preconditions. The claim statement walks the
-//! same JSON (`liveops_requirement_met`, migration 0038).
+//! same JSON (`liveops_requirement_holds`, migration 0040).
 //!
 //! The CRD schema cannot recurse (structural schemas have no `$ref`), so
 //! [`requires_schema`] unrolls the three allowed levels of groups; the

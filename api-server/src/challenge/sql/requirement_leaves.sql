@@ -1,6 +1,6 @@
 -- Each leaf of a reward's `requires` with the user's current value and its
--- target (liveops_requirement_leaves, migration 0038: the same counter and
--- claim look-ups as the claim statement's liveops_requirement_met).
+-- target (liveops_requirement_leaves, migration 0040: the same counter
+-- values and leaf function as the claim statement's requirement walk).
 --
 -- $1 requires, $2 the reward's namespace, $3 user id, $4 period key.
 select path as "path!", kind as "kind!", name as "name!", counter_window,

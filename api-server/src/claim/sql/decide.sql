@@ -26,7 +26,7 @@ with prior as (
 ),
 target as (
     select r.id as reward_id, r.name as reward_name, r.display_name as reward_display_name,
-           r.payload, r.per_user_limit, r.namespace as reward_namespace, r.requires,
+           r.payload, r.per_user_limit, r.namespace as reward_namespace, r.requires, r.requires_counters,
            r.quantity is not null and r.claimed >= r.quantity as stock_gone,
            r.deleted_at is not null as reward_deleted,
            e.id as event_id, e.namespace, e.name as event_name, e.generation,
@@ -67,12 +67,14 @@ decided as (
            c.slot > c.per_user_limit as reward_limit_reached,
            c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
            c.condition <> '{}'::jsonb and c.generation is distinct from $3 as condition_pending,
-           -- `Reward.spec.requires` (migration 0038), judged here so it
-           -- costs no round trip; refused after the limits and the stock
+           -- `Reward.spec.requires` (migrations 0038, 0040), judged here so
+           -- it costs no round trip; refused after the limits and the stock
            c.requires is not null
-               and not liveops_requirement_met(c.requires, c.reward_namespace, $2, c.period_key)
+               and not liveops_requirement_holds(c.requires, v.counter_values, c.reward_namespace, $2, c.period_key)
                as requirements_unmet
     from counted c
+    -- the counter values the requirement reads, fetched once (inlined)
+    cross join lateral liveops_requirement_values(c.requires_counters, c.reward_namespace, $2, c.period_key) v
 ),
 refused as (
     -- a limit, the stock or the requirements refuse (in the precedence of

@@ -9,7 +9,7 @@
 -- $1 reward id, $2 user id.
 with target as (
     select r.id as reward_id, r.namespace as reward_namespace, r.name as reward_name,
-           r.per_user_limit, r.quantity, r.claimed, r.requires,
+           r.per_user_limit, r.quantity, r.claimed, r.requires, r.requires_counters,
            r.quantity is not null and r.claimed >= r.quantity as stock_gone,
            r.deleted_at is not null as reward_deleted,
            e.id as event_id, e.namespace, e.name as event_name, e.generation, e.phase::text as phase,
@@ -42,9 +42,10 @@ decided as (
            c.slot > c.per_user_limit as reward_limit_reached,
            c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
            c.requires is not null
-               and not liveops_requirement_met(c.requires, c.reward_namespace, $2, c.period_key)
+               and not liveops_requirement_holds(c.requires, v.counter_values, c.reward_namespace, $2, c.period_key)
                as requirements_unmet
     from counted c
+    cross join lateral liveops_requirement_values(c.requires_counters, c.reward_namespace, $2, c.period_key) v
 )
 select d.reward_id as "reward_id!", d.reward_namespace as "reward_namespace!",
        d.reward_name as "reward_name!", d.reward_deleted as "reward_deleted!",
