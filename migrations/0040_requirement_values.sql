@@ -1,15 +1,16 @@
 -- Reward requirements without a query per leaf (issue 12's benchmark:
 -- claims with requirements within 10 % of claims without).
 --
--- Migration 0038 looked every counter leaf up with its own PL/pgSQL query,
--- which cost a claim about 15 % of its throughput. Now the counter values a
--- requirement can read are fetched once, by `liveops_requirement_values`, a
--- set-returning SQL function that PostgreSQL inlines into the calling
--- statement (no function call, no per-call planning), and the tree is
+-- Migration 0038 looked every counter leaf up with its own PL/pgSQL query
+-- (an executor start each), which cost a claim with a requirement about
+-- 15 % more instructions than one without. Now a reward keeps the counter
+-- names its requirement mentions (`requires_counters`), their values are
+-- fetched by one query (`liveops_requirement_values`), and the tree is
 -- walked over that map by `liveops_requirement_holds`, which runs no query
--- for counter leaves. The claim statement (decide.sql), its explanation
--- (explain.sql) and the progress view (`liveops_requirement_leaves`) all
--- read a leaf through `liveops_requirement_leaf_value`, so the three can
+-- for counter leaves and calls itself only for nested groups. Nothing runs for a reward without requirements. The
+-- claim statement (decide.sql), its explanation (explain.sql) and the
+-- progress view (`liveops_requirement_leaves`) read a leaf through the
+-- same `liveops_requirement_leaf_value` over the same map, so the three can
 -- never disagree (bench/README.md, "Claims with requirements").
 
 -- The counter names a requirement tree mentions, in document order.
@@ -18,25 +19,44 @@ create function liveops_requirement_counter_names(requires jsonb)
     language sql immutable parallel safe
     return array(select jsonb_path_query(requires, 'strict $.**.counter.name') #>> '{}');
 
--- Kept with the row, so a claim finds the counters it needs by index.
-alter table rewards add column requires_counters text[]
-    generated always as (liveops_requirement_counter_names(requires)) stored;
+-- Kept with the row, so a claim finds the counters it needs by index. Set
+-- by a trigger on writes of `requires`, not as a generated column: PostgreSQL
+-- 15 rebuilds a stored generated column's expression on every UPDATE of the
+-- row, and every granted claim updates its reward's `claimed`.
+alter table rewards add column requires_counters text[] not null default '{}';
+
+create function liveops_rewards_requires_counters() returns trigger
+    language plpgsql
+as $$
+begin
+    new.requires_counters := liveops_requirement_counter_names(new.requires);
+    return new;
+end
+$$;
+
+create trigger rewards_requires_counters
+    before insert or update of requires on rewards
+    for each row execute function liveops_rewards_requires_counters();
+
+update rewards set requires = requires where requires is not null;
 
 -- The user's values of the named counters of a namespace as one JSON
 -- object, keyed `<counter>/<period key>` for the whole window ('event') and
--- for `in_period`. A counter that does not exist, was deleted or was never
--- fed has no key (and counts 0). Always exactly one row; a single SELECT,
--- not strict, so the planner inlines it into a lateral join.
+-- for `in_period`: one query however many leaves name them. A counter that
+-- does not exist, was deleted or was never fed has no key (and counts 0).
 create function liveops_requirement_values(counter_names text[], reward_namespace text, claimant uuid, in_period text)
-    returns table (counter_values jsonb)
-    language sql stable parallel safe
+    returns jsonb
+    language plpgsql stable parallel safe
 as $$
-    select coalesce(jsonb_object_agg(k.name || '/' || v.period_key, v.value), '{}')
-    from counters k
-    join counter_values v
-        on v.counter_id = k.id and v.user_id = claimant and v.period_key in ('event', in_period)
-    where cardinality(counter_names) > 0
-      and k.namespace = reward_namespace and k.name = any (counter_names) and k.deleted_at is null
+begin
+    return coalesce((
+        select jsonb_object_agg(k.name || '/' || v.period_key, v.value)
+        from counters k
+        join counter_values v
+            on v.counter_id = k.id and v.user_id = claimant and v.period_key in ('event', in_period)
+        where k.namespace = reward_namespace and k.name = any (counter_names) and k.deleted_at is null
+    ), '{}');
+end
 $$;
 
 -- The current value of a counter leaf ({"name", "atLeast", "window"}) from
@@ -48,10 +68,25 @@ create function liveops_requirement_leaf_value(leaf jsonb, counter_values jsonb,
     return coalesce((counter_values ->> ((leaf ->> 'name') || '/'
         || case when leaf ->> 'window' = 'Period' then in_period else 'event' end))::bigint, 0);
 
+-- Whether a leaf ({"counter": ...} or {"claimed": ...}) holds, given the
+-- user's counter values; a SQL-standard body, inlined where it is used.
+-- Only a `claimed` leaf runs a query. A node of an unknown shape (never
+-- written by the operator, which validates specs) is not met.
+create function liveops_requirement_leaf_holds(
+    leaf jsonb, counter_values jsonb, reward_namespace text, claimant uuid, in_period text
+)
+    returns boolean
+    language sql stable parallel safe
+    return case
+        when leaf ? 'counter' then liveops_requirement_leaf_value(leaf -> 'counter', counter_values, in_period)
+                                   >= (leaf -> 'counter' ->> 'atLeast')::bigint
+        when leaf ? 'claimed' then liveops_requirement_claimed(leaf -> 'claimed', reward_namespace, claimant)
+        else false
+    end;
+
 -- Whether a requirement node holds, given the user's counter values (from
 -- `liveops_requirement_values`). Groups stop at the first item that decides
--- them; only a reached `claimed` leaf runs a query. A node of an unknown
--- shape (never written by the operator, which validates specs) is not met.
+-- them; leaves are judged in the loop, only nested groups cost a call.
 create function liveops_requirement_holds(
     node jsonb, counter_values jsonb, reward_namespace text, claimant uuid, in_period text
 )
@@ -59,34 +94,42 @@ create function liveops_requirement_holds(
     language plpgsql stable parallel safe
 as $$
 declare
-    items jsonb;
+    any_of boolean := node ? 'anyOf';
+    items jsonb := coalesce(node -> 'allOf', node -> 'anyOf');
+    item jsonb;
+    holds boolean;
     i int;
 begin
-    if node ? 'allOf' then
-        items := node -> 'allOf';
-        for i in 0 .. jsonb_array_length(items) - 1 loop
-            if not liveops_requirement_holds(items -> i, counter_values, reward_namespace, claimant, in_period) then
-                return false;
-            end if;
-        end loop;
-        return true;
-    elsif node ? 'anyOf' then
-        items := node -> 'anyOf';
-        for i in 0 .. jsonb_array_length(items) - 1 loop
-            if liveops_requirement_holds(items -> i, counter_values, reward_namespace, claimant, in_period) then
-                return true;
-            end if;
-        end loop;
-        return false;
-    elsif node ? 'counter' then
-        return liveops_requirement_leaf_value(node -> 'counter', counter_values, in_period)
-               >= (node -> 'counter' ->> 'atLeast')::bigint;
-    elsif node ? 'claimed' then
-        return liveops_requirement_claimed(node -> 'claimed', reward_namespace, claimant);
+    if jsonb_typeof(items) is distinct from 'array' then
+        return liveops_requirement_leaf_holds(node, counter_values, reward_namespace, claimant, in_period);
     end if;
-    return false;
+    -- allOf stops at the first false item, anyOf at the first true one
+    for i in 0 .. jsonb_array_length(items) - 1 loop
+        item := items -> i;
+        if item ? 'allOf' or item ? 'anyOf' then
+            holds := liveops_requirement_holds(item, counter_values, reward_namespace, claimant, in_period);
+        else
+            holds := liveops_requirement_leaf_holds(item, counter_values, reward_namespace, claimant, in_period);
+        end if;
+        if holds = any_of then
+            return any_of;
+        end if;
+    end loop;
+    return not any_of;
 end
 $$;
+
+-- Whether a reward's requirement holds for a user in a claim period: what
+-- the claim statement (decide.sql) and its explanation (explain.sql) ask.
+-- A SQL-standard body, so the planner inlines it into those statements.
+create function liveops_requirement_met(
+    requires jsonb, counter_names text[], reward_namespace text, claimant uuid, in_period text
+)
+    returns boolean
+    language sql stable parallel safe
+    return liveops_requirement_holds(
+        requires, liveops_requirement_values(counter_names, reward_namespace, claimant, in_period),
+        reward_namespace, claimant, in_period);
 
 -- Every leaf with the user's current value and its target, in document
 -- order, for the progress view; as migration 0038's, but counter leaves
@@ -106,8 +149,8 @@ as $$
         where g.key in ('allOf', 'anyOf') and jsonb_typeof(g.value) = 'array'
     ),
     found as (
-        select counter_values
-        from liveops_requirement_values(liveops_requirement_counter_names(requires), reward_namespace, claimant, in_period)
+        select liveops_requirement_values(liveops_requirement_counter_names(requires), reward_namespace, claimant, in_period)
+            as counter_values
     )
     select w.path,
            case when w.node ? 'counter' then 'counter' else 'claimed' end,
