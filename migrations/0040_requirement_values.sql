@@ -2,15 +2,16 @@
 -- claims with requirements within 10 % of claims without).
 --
 -- Migration 0038 looked every counter leaf up with its own PL/pgSQL query
--- (an executor start each), which cost a claim with a requirement about
--- 15 % more instructions than one without. Now a reward keeps the counter
--- names its requirement mentions (`requires_counters`), their values are
--- fetched by one query (`liveops_requirement_values`), and the tree is
--- walked over that map by `liveops_requirement_holds`, which runs no query
--- for counter leaves and calls itself only for nested groups. Nothing runs for a reward without requirements. The
--- claim statement (decide.sql), its explanation (explain.sql) and the
--- progress view (`liveops_requirement_leaves`) read a leaf through the
--- same `liveops_requirement_leaf_value` over the same map, so the three can
+-- (an executor start and four relation locks each, under 32 concurrent
+-- claims about 15 % of the claim's throughput). Now a reward keeps the
+-- counter names its requirement mentions (`requires_counters`), the claim
+-- statement fetches their values in one look-up of its own
+-- (`liveops_requirement_values`, inlined), and the tree is walked over that
+-- map by `liveops_requirement_holds`, which runs no query for counter
+-- leaves and calls itself only for nested groups. The claim statement
+-- (decide.sql), its explanation (explain.sql) and the progress view
+-- (`liveops_requirement_leaves`) read a leaf through the same
+-- `liveops_requirement_leaf_value` over the same map, so the three can
 -- never disagree (bench/README.md, "Claims with requirements").
 
 -- The counter names a requirement tree mentions, in document order.
@@ -42,21 +43,22 @@ update rewards set requires = requires where requires is not null;
 
 -- The user's values of the named counters of a namespace as one JSON
 -- object, keyed `<counter>/<period key>` for the whole window ('event') and
--- for `in_period`: one query however many leaves name them. A counter that
--- does not exist, was deleted or was never fed has no key (and counts 0).
+-- for `in_period`: one look-up however many leaves name them. A counter
+-- that does not exist, was deleted or was never fed has no key (and counts
+-- 0). Always exactly one row. A single SELECT in a set-returning SQL
+-- function, so the planner inlines it into the claim statement's lateral
+-- join: no function call, no query of its own, and for a reward without
+-- requirements the one-time filter skips the look-up.
 create function liveops_requirement_values(counter_names text[], reward_namespace text, claimant uuid, in_period text)
-    returns jsonb
-    language plpgsql stable parallel safe
+    returns table (counter_values jsonb)
+    language sql stable parallel safe
 as $$
-begin
-    return coalesce((
-        select jsonb_object_agg(k.name || '/' || v.period_key, v.value)
-        from counters k
-        join counter_values v
-            on v.counter_id = k.id and v.user_id = claimant and v.period_key in ('event', in_period)
-        where k.namespace = reward_namespace and k.name = any (counter_names) and k.deleted_at is null
-    ), '{}');
-end
+    select coalesce(jsonb_object_agg(k.name || '/' || v.period_key, v.value), '{}')
+    from counters k
+    join counter_values v
+        on v.counter_id = k.id and v.user_id = claimant and v.period_key in ('event', in_period)
+    where cardinality(counter_names) > 0
+      and k.namespace = reward_namespace and k.name = any (counter_names) and k.deleted_at is null
 $$;
 
 -- The current value of a counter leaf ({"name", "atLeast", "window"}) from
@@ -119,18 +121,6 @@ begin
 end
 $$;
 
--- Whether a reward's requirement holds for a user in a claim period: what
--- the claim statement (decide.sql) and its explanation (explain.sql) ask.
--- A SQL-standard body, so the planner inlines it into those statements.
-create function liveops_requirement_met(
-    requires jsonb, counter_names text[], reward_namespace text, claimant uuid, in_period text
-)
-    returns boolean
-    language sql stable parallel safe
-    return liveops_requirement_holds(
-        requires, liveops_requirement_values(counter_names, reward_namespace, claimant, in_period),
-        reward_namespace, claimant, in_period);
-
 -- Every leaf with the user's current value and its target, in document
 -- order, for the progress view; as migration 0038's, but counter leaves
 -- read through the same map and leaf function as the claim.
@@ -149,8 +139,8 @@ as $$
         where g.key in ('allOf', 'anyOf') and jsonb_typeof(g.value) = 'array'
     ),
     found as (
-        select liveops_requirement_values(liveops_requirement_counter_names(requires), reward_namespace, claimant, in_period)
-            as counter_values
+        select counter_values
+        from liveops_requirement_values(liveops_requirement_counter_names(requires), reward_namespace, claimant, in_period)
     )
     select w.path,
            case when w.node ? 'counter' then 'counter' else 'claimed' end,

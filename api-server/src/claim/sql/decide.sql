@@ -70,9 +70,11 @@ decided as (
            -- `Reward.spec.requires` (migrations 0038, 0040), judged here so
            -- it costs no round trip; refused after the limits and the stock
            c.requires is not null
-               and not liveops_requirement_met(c.requires, c.requires_counters, c.reward_namespace, $2, c.period_key)
+               and not liveops_requirement_holds(c.requires, v.counter_values, c.reward_namespace, $2, c.period_key)
                as requirements_unmet
     from counted c
+    -- the counter values the requirement reads, in one look-up (inlined)
+    cross join lateral liveops_requirement_values(c.requires_counters, c.reward_namespace, $2, c.period_key) v
 ),
 refused as (
     -- a limit, the stock or the requirements refuse (in the precedence of

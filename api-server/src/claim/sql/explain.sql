@@ -42,9 +42,11 @@ decided as (
            c.slot > c.per_user_limit as reward_limit_reached,
            c.slot = 1 and c.next_rank > coalesce(c.max_rewards_per_user, c.next_rank) as event_limit_reached,
            c.requires is not null
-               and not liveops_requirement_met(c.requires, c.requires_counters, c.reward_namespace, $2, c.period_key)
+               and not liveops_requirement_holds(c.requires, v.counter_values, c.reward_namespace, $2, c.period_key)
                as requirements_unmet
     from counted c
+    -- the counter values the requirement reads, in one look-up (inlined)
+    cross join lateral liveops_requirement_values(c.requires_counters, c.reward_namespace, $2, c.period_key) v
 )
 select d.reward_id as "reward_id!", d.reward_namespace as "reward_namespace!",
        d.reward_name as "reward_name!", d.reward_deleted as "reward_deleted!",
