@@ -95,7 +95,11 @@ pub async fn post_signals(
             "a batch carries at least one signal".to_owned(),
         ));
     }
-    match state.signal_budgets.spend(&state.db, caller.client_id, posted.len()).await? {
+    match state
+        .signal_budgets
+        .spend(&state.db, caller.client_id, posted.len())
+        .await?
+    {
         Budget::Granted => {}
         Budget::Exhausted { retry_after_seconds } => return Err(Error::RateLimited { retry_after_seconds }),
         Budget::ClientGone => return Err(client_gone(&caller)),

@@ -13,7 +13,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -81,7 +81,7 @@ impl SignalBudgets {
         let now = Utc::now();
         let minute = minute_of(now);
         let carried = {
-            let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut clients = self.clients();
             match clients.get_mut(&client_id) {
                 // Fresh enough, or another request is syncing it right now.
                 Some(budget)
@@ -110,7 +110,7 @@ impl SignalBudgets {
                 return Err(error);
             }
         };
-        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut clients = self.clients();
         let budget = clients.entry(client_id).or_insert(ClientBudget {
             minute,
             per_minute: shared.per_minute,
@@ -121,7 +121,11 @@ impl SignalBudgets {
         });
         // Grants made here while this sync ran stay unsynced; an earlier
         // minute's do not matter.
-        let unsynced = if budget.minute == minute { budget.unsynced } else { 0 };
+        let unsynced = if budget.minute == minute {
+            budget.unsynced
+        } else {
+            0
+        };
         *budget = ClientBudget {
             minute,
             per_minute: shared.per_minute,
@@ -140,15 +144,26 @@ impl SignalBudgets {
 
     /// Keeps the grants a failed sync carried, for the next one.
     fn sync_failed(&self, client_id: Uuid, minute: DateTime<Utc>, carried: i64) {
-        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(budget) = clients.get_mut(&client_id).filter(|budget| budget.minute == minute) {
+        let mut clients = self.clients();
+        if let Some(budget) = clients
+            .get_mut(&client_id)
+            .filter(|budget| budget.minute == minute)
+        {
             budget.syncing = false;
             budget.unsynced += carried;
         }
     }
 
+    /// The map; a panic while it was held left no half-written entry
+    /// (every update is one assignment), so a poisoned lock is taken as is.
+    fn clients(&self) -> MutexGuard<'_, HashMap<Uuid, ClientBudget>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn forget(&self, client_id: Uuid) {
-        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut clients = self.clients();
         clients.remove(&client_id);
     }
 }
@@ -177,7 +192,13 @@ struct Shared {
 /// Adds `carried` earlier grants to the client's row for `minute`, and
 /// `signals` when they fit (a refused batch is not counted); `None` when
 /// the client is suspended, deleted or unknown.
-async fn sync(db: &PgPool, client_id: Uuid, minute: DateTime<Utc>, carried: i64, signals: i64) -> sqlx::Result<Option<Shared>> {
+async fn sync(
+    db: &PgPool,
+    client_id: Uuid,
+    minute: DateTime<Utc>,
+    carried: i64,
+    signals: i64,
+) -> sqlx::Result<Option<Shared>> {
     let row = sqlx::query!(
         r#"with client as (
                select signals_per_minute::int8 as per_minute from ingest_clients
@@ -209,7 +230,11 @@ async fn sync(db: &PgPool, client_id: Uuid, minute: DateTime<Utc>, carried: i64,
     let (Some(per_minute), Some(granted), Some(hits)) = (row.per_minute, row.granted, row.hits) else {
         return Ok(None);
     };
-    Ok(Some(Shared { per_minute, hits, granted }))
+    Ok(Some(Shared {
+        per_minute,
+        hits,
+        granted,
+    }))
 }
 
 fn minute_of(at: DateTime<Utc>) -> DateTime<Utc> {

@@ -259,13 +259,28 @@ async fn replicas_spend_one_shared_budget_and_a_refused_batch_costs_nothing() {
     seed_game(&app, "UTC", "00:00", 5).await;
     let client = seed_client(&app, "shared", &["shared-secret"], &["kills"], 10).await;
     // two api-server replicas syncing the shared row on every batch
-    let (one, two) = (SignalBudgets::new(StdDuration::ZERO), SignalBudgets::new(StdDuration::ZERO));
+    let (one, two) = (
+        SignalBudgets::new(StdDuration::ZERO),
+        SignalBudgets::new(StdDuration::ZERO),
+    );
     assert_eq!(spend(&app, &one, client, 6).await, Budget::Granted);
     // the second replica reads what the first one spent
-    assert!(matches!(spend(&app, &two, client, 6).await, Budget::Exhausted { retry_after_seconds: 1..=60 }));
+    assert!(matches!(
+        spend(&app, &two, client, 6).await,
+        Budget::Exhausted {
+            retry_after_seconds: 1..=60
+        }
+    ));
     assert_eq!(spend(&app, &two, client, 4).await, Budget::Granted);
-    assert!(matches!(spend(&app, &two, client, 1).await, Budget::Exhausted { .. }));
-    assert_eq!(shared_hits(&app, client).await, 10, "refused batches are not counted");
+    assert!(matches!(
+        spend(&app, &two, client, 1).await,
+        Budget::Exhausted { .. }
+    ));
+    assert_eq!(
+        shared_hits(&app, client).await,
+        10,
+        "refused batches are not counted"
+    );
     sqlx::query("update ingest_clients set suspended = true where id = $1")
         .bind(client)
         .execute(&app.db)
@@ -283,7 +298,10 @@ async fn between_syncs_a_replica_spends_the_budget_without_a_statement() {
     let budgets = SignalBudgets::new(StdDuration::from_secs(3600));
     assert_eq!(spend(&app, &budgets, client, 4).await, Budget::Granted);
     assert_eq!(spend(&app, &budgets, client, 6).await, Budget::Granted);
-    assert!(matches!(spend(&app, &budgets, client, 1).await, Budget::Exhausted { .. }));
+    assert!(matches!(
+        spend(&app, &budgets, client, 1).await,
+        Budget::Exhausted { .. }
+    ));
     // only the first batch synced; the next sync carries the other six
     assert_eq!(shared_hits(&app, client).await, 4);
 }
