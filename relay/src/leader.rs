@@ -60,13 +60,14 @@ async fn wait_for_lock(conn: &mut PgConnection, poll: Duration) -> sqlx::Result<
 /// the peer vanishes without closing it (server-side TCP keepalives), so
 /// the lock of a dead leader does not outlive it by minutes.
 ///
-/// Its commits do not wait for the WAL flush (`synchronous_commit=off`):
-/// everything the leader writes is safe to lose in a database crash. A
-/// lost mark or deletion (and the webhook fan-out in the same statement)
-/// leaves the row unpublished, so it is sent again and the broker and consumers drop
-/// the copy by its id; a lost refusal count or dead-lettering is redone at
-/// the row's next refusal. At-least-once holds, and the leader does not
-/// wait for a disk flush per batch.
+/// Its commits wait for the WAL flush (`synchronous_commit=on`, whatever
+/// the database's default), though losing them in a database crash would
+/// be safe (the rows are published again and dropped by their id): until
+/// the deleting commit is flushed, PostgreSQL may not set the hint bits
+/// that let a later index scan mark a deleted row's entry dead, so every
+/// fetch walked every row deleted in the last ~200 ms (the WAL writer's
+/// delay). Under a drain that was most of PostgreSQL's work per relayed
+/// message; one flush per batch costs far less (bench/README.md, "Stop 22").
 async fn connect(database_url: &str) -> sqlx::Result<PgConnection> {
     PgConnectOptions::from_str(database_url)?
         .application_name(APPLICATION_NAME)
@@ -74,7 +75,7 @@ async fn connect(database_url: &str) -> sqlx::Result<PgConnection> {
             ("tcp_keepalives_idle", "5"),
             ("tcp_keepalives_interval", "2"),
             ("tcp_keepalives_count", "3"),
-            ("synchronous_commit", "off"),
+            ("synchronous_commit", "on"),
         ])
         .connect()
         .await

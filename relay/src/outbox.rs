@@ -12,6 +12,8 @@ use crate::config::CeMode;
 /// One unpublished row, its event's fields as PostgreSQL reads them out of
 /// the stored JSON (`payload->>'name'`): a lookup in the stored jsonb is
 /// far cheaper than parsing its text into a tree and writing `data` back.
+/// `data` itself is the text written with the row (`data_text`, migration
+/// 0041): jsonb's output function was the dearest part of every read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     /// Identity; also the publishing order.
@@ -37,7 +39,7 @@ pub struct OutboxRow {
     pub datacontenttype: Option<String>,
     /// `data.eventId`: the Event the subject names.
     pub data_event_id: Option<String>,
-    /// `data` as JSON text.
+    /// `data` as JSON text, as PostgreSQL wrote it with the row.
     pub data: Option<String>,
     /// The whole event as JSON text: read in structured mode only.
     pub whole: Option<String>,
@@ -61,7 +63,7 @@ pub async fn fetch_due(
                 payload->>'specversion' as specversion, payload->>'type' as ce_type,
                 payload->>'id' as ce_id, payload->>'source' as source, payload->>'time' as time,
                 payload->>'subject' as subject, payload->>'datacontenttype' as datacontenttype,
-                payload->'data'->>'eventId' as data_event_id, (payload->'data')::text as data,
+                payload->'data'->>'eventId' as data_event_id, data_text as data,
                 case when $3 then payload::text end as whole
          from outbox
          where published_at is null and (next_attempt_at is null or next_attempt_at <= now())
@@ -85,7 +87,7 @@ pub async fn fetch_ids(conn: &mut PgConnection, ids: &[i64], mode: CeMode) -> sq
                 payload->>'specversion' as specversion, payload->>'type' as ce_type,
                 payload->>'id' as ce_id, payload->>'source' as source, payload->>'time' as time,
                 payload->>'subject' as subject, payload->>'datacontenttype' as datacontenttype,
-                payload->'data'->>'eventId' as data_event_id, (payload->'data')::text as data,
+                payload->'data'->>'eventId' as data_event_id, data_text as data,
                 case when $2 then payload::text end as whole
          from outbox
          where id = any($1)
@@ -100,19 +102,23 @@ pub async fn fetch_ids(conn: &mut PgConnection, ids: &[i64], mode: CeMode) -> sq
 /// Marks rows the broker acknowledged and, in the same statement, fans
 /// each out to the webhook endpoints subscribed to its type (migration
 /// 0031): live, not suspended, not disabled, `event_types` empty or
-/// naming it.
+/// naming it. The payloads leave the update only when some endpoint is
+/// live (one check per statement): without one, PostgreSQL copied every
+/// ~700-byte payload into the statement's tuple store for a join that
+/// found nothing.
 pub async fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     sqlx::query!(
-        "with marked as (
+        "with live as (
+             select id, event_types from webhook_endpoints
+             where deleted_at is null and not suspended and disabled_reason is null),
+         marked as (
              update outbox set published_at = now(), last_error = null
              where id = any($1)
-             returning id, event_type, payload)
+             returning id, event_type, case when exists (select from live) then payload end as payload)
          insert into webhook_deliveries (outbox_id, endpoint_id, message_id, event_type, payload)
          select m.id, e.id, coalesce(m.payload->>'id', m.id::text), m.event_type, m.payload
          from marked m
-         join webhook_endpoints e
-           on e.deleted_at is null and not e.suspended and e.disabled_reason is null
-          and (cardinality(e.event_types) = 0 or m.event_type = any(e.event_types))
+         join live e on cardinality(e.event_types) = 0 or m.event_type = any(e.event_types)
          on conflict do nothing",
         ids
     )
@@ -130,15 +136,16 @@ pub async fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Resul
 /// 600-650 ms for the mark on the same loaded machine.
 pub async fn remove_published(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     sqlx::query!(
-        "with removed as (
+        "with live as (
+             select id, event_types from webhook_endpoints
+             where deleted_at is null and not suspended and disabled_reason is null),
+         removed as (
              delete from outbox where id = any($1)
-             returning id, event_type, payload)
+             returning id, event_type, case when exists (select from live) then payload end as payload)
          insert into webhook_deliveries (outbox_id, endpoint_id, message_id, event_type, payload)
          select m.id, e.id, coalesce(m.payload->>'id', m.id::text), m.event_type, m.payload
          from removed m
-         join webhook_endpoints e
-           on e.deleted_at is null and not e.suspended and e.disabled_reason is null
-          and (cardinality(e.event_types) = 0 or m.event_type = any(e.event_types))
+         join live e on cardinality(e.event_types) = 0 or m.event_type = any(e.event_types)
          on conflict do nothing",
         ids
     )

@@ -52,6 +52,18 @@ async fn with_no_retention_acknowledged_rows_are_deleted_and_still_fanned_out_to
     .await
     .expect("deliveries");
     assert_eq!(delivered, ids, "every deleted row is fanned out, in order");
+    let whole: Vec<Option<String>> = sqlx::query_scalar(
+        "select payload->>'id' from webhook_deliveries where endpoint_id = $1 order by outbox_id",
+    )
+    .bind(endpoint)
+    .fetch_all(&db.pool)
+    .await
+    .expect("delivered payloads");
+    assert_eq!(
+        whole,
+        ids.iter().cloned().map(Some).collect::<Vec<_>>(),
+        "each delivery carries its row's whole payload"
+    );
     let dead: i64 = sqlx::query_scalar("select count(*) from outbox_dead_letters")
         .fetch_one(&db.pool)
         .await
@@ -93,4 +105,30 @@ async fn with_retention_rows_are_marked_kept_and_deleted_once_past_it() {
         1,
         "only the row within retention is kept"
     );
+}
+
+#[tokio::test]
+async fn rows_are_deleted_without_deliveries_when_no_endpoint_is_live() {
+    let db = TestDb::new().await;
+    sqlx::query(
+        "insert into webhook_endpoints (namespace, name, url, secret, suspended)
+         values ('games', 'paused', 'https://receiver.example/hook', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', true)",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("suspended endpoint");
+    for _ in 0..3 {
+        insert_row(&db.pool, CLAIMED, Uuid::new_v4(), json!({})).await;
+    }
+    let relay = RunningRelay::start(settings(&db.url, TransportKind::None, "", "liveops", "unused"));
+    wait_until(Duration::from_secs(15), "the outbox is emptied", || async {
+        outbox_rows(&db.pool).await == 0
+    })
+    .await;
+    relay.stop().await;
+    let deliveries: i64 = sqlx::query_scalar("select count(*) from webhook_deliveries")
+        .fetch_one(&db.pool)
+        .await
+        .expect("deliveries");
+    assert_eq!(deliveries, 0, "a suspended endpoint gets nothing");
 }
