@@ -110,36 +110,35 @@ impl SignalBudgets {
                 return Err(error);
             }
         };
-        let mut clients = self.clients();
-        let budget = clients.entry(client_id).or_insert(ClientBudget {
-            minute,
-            per_minute: shared.per_minute,
-            shared_hits: 0,
-            unsynced: 0,
-            synced_at,
-            syncing: false,
-        });
-        // Grants made here while this sync ran stay unsynced; an earlier
-        // minute's do not matter.
-        let unsynced = if budget.minute == minute {
-            budget.unsynced
-        } else {
-            0
-        };
-        *budget = ClientBudget {
-            minute,
-            per_minute: shared.per_minute,
-            shared_hits: shared.hits,
-            unsynced,
-            synced_at,
-            syncing: false,
-        };
+        self.record_sync(client_id, minute, &shared, synced_at);
         if !shared.granted {
             return Ok(Budget::Exhausted {
                 retry_after_seconds: seconds_left(now),
             });
         }
         Ok(Budget::Granted)
+    }
+
+    /// Takes the shared row's figures from a sync begun at `synced_at`.
+    fn record_sync(&self, client_id: Uuid, minute: DateTime<Utc>, shared: &Shared, synced_at: Instant) {
+        let mut clients = self.clients();
+        // Grants made here while this sync ran stay unsynced; an earlier
+        // minute's do not matter.
+        let unsynced = clients
+            .get(&client_id)
+            .filter(|budget| budget.minute == minute)
+            .map_or(0, |budget| budget.unsynced);
+        clients.insert(
+            client_id,
+            ClientBudget {
+                minute,
+                per_minute: shared.per_minute,
+                shared_hits: shared.hits,
+                unsynced,
+                synced_at,
+                syncing: false,
+            },
+        );
     }
 
     /// Keeps the grants a failed sync carried, for the next one.
